@@ -1,0 +1,205 @@
+"""Every error thesis-lib raises, in one tree.
+
+::
+
+    ThesisError                     catch this to catch everything from thesis-lib
+    ├── DataError                   a universe, chain or evidence file (or object) is wrong
+    │   └── ChainError              the supply-chain graph is wrong (unknown layer, cycle)
+    ├── RuleError                   a rule pack is wrong
+    │   └── ExpressionError         one expression does not parse or is not allowed
+    ├── ScreenError                 screening could not run on the data given
+    │   └── MissingDataError        a rule with policy "error" met missing data
+    └── MarketDataError             prices or fundamentals could not be had
+        ├── ProviderUnavailableError   an optional extra is not installed
+        ├── RateLimitError          the data source throttled us
+        └── SymbolNotFoundError     the source does not know a ticker
+
+Each error carries one or more :class:`Problem` records, so a validator can
+report every mistake at once instead of stopping at the first. ``str(error)``
+prints them one per line in the form ``file: where: field: what (how to fix)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ChainError",
+    "DataError",
+    "ExpressionError",
+    "MarketDataError",
+    "MissingDataError",
+    "Problem",
+    "ProviderUnavailableError",
+    "RateLimitError",
+    "RuleError",
+    "ScreenError",
+    "SymbolNotFoundError",
+    "ThesisError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing that is wrong, and where.
+
+    ``file`` is the path of the file it came from (if any); ``item`` names the
+    object inside it (``company 'MU'``, ``rule 'hbm'``, ``layer 'hbm'``);
+    ``field`` is the field inside that object; ``position`` is a 1-based
+    column inside an expression; ``hint`` says how to fix it.
+    """
+
+    message: str
+    file: str | None = None
+    item: str | None = None
+    field: str | None = None
+    position: int | None = None
+    hint: str | None = None
+
+    def where(self) -> str:
+        """The location part of the message, e.g. ``pack.toml: rule 'x': expression: col 7``."""
+        parts: list[str] = []
+        if self.file:
+            parts.append(self.file)
+        if self.item:
+            parts.append(self.item)
+        if self.field:
+            parts.append(self.field if self.position is None else f"{self.field}, col {self.position}")
+        elif self.position is not None:
+            parts.append(f"col {self.position}")
+        return ": ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.where()
+        text = f"{where}: {self.message}" if where else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def located(self, *, file: str | None = None, item: str | None = None) -> Problem:
+        """A copy with a file and/or item filled in where they were missing."""
+        return Problem(
+            message=self.message,
+            file=self.file or file,
+            item=self.item or item,
+            field=self.field,
+            position=self.position,
+            hint=self.hint,
+        )
+
+
+class ThesisError(Exception):
+    """Root of every error thesis-lib raises.
+
+    ``problems`` lists everything found wrong (at least one). The first one is
+    also available as ``problem``, and its parts as ``file``, ``item``,
+    ``field``, ``position`` and ``hint``.
+    """
+
+    problems: tuple[Problem, ...]
+
+    def __init__(
+        self,
+        message: str | Problem | Iterable[Problem],
+        *,
+        file: str | None = None,
+        item: str | None = None,
+        field: str | None = None,
+        position: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        if isinstance(message, str):
+            problems: tuple[Problem, ...] = (
+                Problem(message, file=file, item=item, field=field, position=position, hint=hint),
+            )
+        elif isinstance(message, Problem):
+            problems = (message.located(file=file, item=item),)
+        else:
+            problems = tuple(p.located(file=file, item=item) for p in message)
+            if not problems:
+                raise ValueError("a ThesisError needs at least one problem")
+        self.problems = problems
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        if len(self.problems) == 1:
+            return str(self.problems[0])
+        lines = [f"{len(self.problems)} problems:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self._render()
+
+    @property
+    def problem(self) -> Problem:
+        return self.problems[0]
+
+    @property
+    def file(self) -> str | None:
+        return self.problem.file
+
+    @property
+    def item(self) -> str | None:
+        return self.problem.item
+
+    @property
+    def field(self) -> str | None:
+        return self.problem.field
+
+    @property
+    def position(self) -> int | None:
+        return self.problem.position
+
+    @property
+    def hint(self) -> str | None:
+        return self.problem.hint
+
+
+class DataError(ThesisError):
+    """A universe, chain or evidence file, or the objects built from it, is wrong."""
+
+
+class ChainError(DataError):
+    """The supply-chain graph is wrong: an unknown layer, a duplicate, or a cycle."""
+
+
+class RuleError(ThesisError):
+    """A rule pack is wrong: a bad field, a duplicate rule id, a bad expression."""
+
+
+class ExpressionError(RuleError):
+    """An expression does not parse, uses something not allowed, or names an unknown column."""
+
+
+class ScreenError(ThesisError):
+    """Screening could not run on the data given (e.g. a frame without required columns)."""
+
+
+class MissingDataError(ScreenError):
+    """A rule whose missing-data policy is ``error`` met a missing or non-finite value."""
+
+
+class MarketDataError(ThesisError):
+    """Market data could not be fetched or read."""
+
+
+class ProviderUnavailableError(MarketDataError):
+    """A market-data provider needs an optional extra that is not installed."""
+
+
+class RateLimitError(MarketDataError):
+    """The data source refused requests because too many were made."""
+
+
+class SymbolNotFoundError(MarketDataError):
+    """The data source does not know a ticker (delisted, misspelt, or wrong suffix)."""
+
+
+def problems_from(errors: Sequence[ThesisError]) -> list[Problem]:
+    """Flatten several errors' problems into one list, keeping their order."""
+    out: list[Problem] = []
+    for error in errors:
+        out.extend(error.problems)
+    return out

@@ -1,0 +1,147 @@
+"""The screening frame: building it from a universe and checking one a user brings.
+
+The format itself is documented once, in :meth:`thesis_lib.Universe.to_frame`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from thesis_lib.errors import Problem, ScreenError
+
+if TYPE_CHECKING:
+    from thesis_lib.models.universe import Universe
+
+EXPOSURE_PREFIX = "exposure_"
+IDENTITY_COLUMNS: tuple[str, ...] = ("name", "country", "currency", "listed", "primary_layer")
+STRING_COLUMNS: frozenset[str] = frozenset({"name", "country", "currency", "primary_layer"})
+DERIVED_COLUMNS: tuple[str, ...] = ("exposure_total", "confidence", "evidence_support")
+
+
+def exposure_column(layer_id: str) -> str:
+    """The frame column holding revenue share from ``layer_id``: ``exposure_<layer_id>``."""
+    return f"{EXPOSURE_PREFIX}{layer_id}"
+
+
+def frame_columns(layer_ids: Iterable[str]) -> tuple[str, ...]:
+    """Every column :meth:`Universe.to_frame` produces for a chain with these layers."""
+    return (
+        *IDENTITY_COLUMNS,
+        *(exposure_column(layer) for layer in layer_ids),
+        *DERIVED_COLUMNS,
+    )
+
+
+def build_frame(universe: Universe) -> pd.DataFrame:
+    """Build the screening frame of ``universe`` (see :meth:`Universe.to_frame`)."""
+    layer_ids = universe.chain.ids
+    col_of = {layer: j for j, layer in enumerate(layer_ids)}
+    n, m = len(universe.companies), len(layer_ids)
+    shares = np.zeros((n, m), dtype=np.float64)
+    conf_weighted = np.zeros(n, dtype=np.float64)
+    for i, company in enumerate(universe.companies):
+        for exposure in company.exposures:
+            shares[i, col_of[exposure.layer]] = exposure.share
+            conf_weighted[i] += exposure.share * exposure.confidence
+    total = shares.sum(axis=1)
+    net = universe.layer_evidence()
+    net_vector = np.array([net[layer] for layer in layer_ids], dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        confidence = np.where(total > 0, conf_weighted / np.where(total > 0, total, 1.0), np.nan)
+
+    index = pd.Index([c.ticker for c in universe.companies], dtype="string", name="ticker")
+    data: dict[str, object] = {
+        "name": pd.array([c.name for c in universe.companies], dtype="string"),
+        "country": pd.array([c.country for c in universe.companies], dtype="string"),
+        "currency": pd.array([c.currency for c in universe.companies], dtype="string"),
+        "listed": np.array([c.listed for c in universe.companies], dtype=bool),
+        "primary_layer": pd.array(
+            [c.primary_layer for c in universe.companies], dtype="string"
+        ),
+    }
+    for j, layer in enumerate(layer_ids):
+        data[exposure_column(layer)] = shares[:, j]
+    data["exposure_total"] = total
+    data["confidence"] = confidence
+    data["evidence_support"] = shares @ net_vector
+    return pd.DataFrame(data, index=index)
+
+
+def check_frame(frame: pd.DataFrame, *, what: str = "screening frame") -> pd.DataFrame:
+    """Check a user-supplied screening frame and return it with a string ``ticker`` index.
+
+    Every problem is reported at once: a non-unique or missing index, exposure columns
+    that are not numeric or fall outside [0, 1], a ``listed`` column that is not boolean.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ScreenError(
+            f"expected a Universe or a pandas DataFrame, got {type(frame).__name__}",
+            hint="pass thesis_lib.load_universe() or Universe.to_frame()",
+        )
+    problems: list[Problem] = []
+    index = frame.index
+    if index.hasnans:
+        problems.append(
+            Problem("the index has missing tickers", item=what, field="index",
+                    hint="index the frame by ticker, one row per company")
+        )
+    if not index.is_unique:
+        dupes = sorted({str(t) for t in index[index.duplicated()]})
+        problems.append(
+            Problem(f"duplicate tickers in the index: {', '.join(dupes[:5])}", item=what,
+                    field="index", hint="keep one row per company")
+        )
+    for column in frame.columns:
+        name = str(column)
+        if not name.startswith(EXPOSURE_PREFIX):
+            continue
+        series = frame[column]
+        if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            problems.append(
+                Problem(f"exposure column has dtype {series.dtype}, not a number", item=what,
+                        field=name, hint="revenue shares are floats between 0 and 1")
+            )
+            continue
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = (values < 0) | (values > 1)
+        if bad.any():
+            tickers = [str(t) for t in index[bad][:3]]
+            problems.append(
+                Problem(f"{int(bad.sum())} value(s) outside [0, 1], e.g. for {', '.join(tickers)}",
+                        item=what, field=name, hint="revenue shares are fractions between 0 and 1")
+            )
+    if "listed" in frame.columns and not pd.api.types.is_bool_dtype(frame["listed"]):
+        problems.append(
+            Problem(f"'listed' has dtype {frame['listed'].dtype}, not bool", item=what,
+                    field="listed", hint="use True/False")
+        )
+    if problems:
+        raise ScreenError(problems)
+    if index.name != "ticker" or index.dtype != "string":
+        frame = frame.copy()
+        frame.index = pd.Index(index.astype("string"), name="ticker")
+    return frame
+
+
+MARKET_COLUMNS: tuple[str, ...] = (
+    "price",
+    "market_cap",
+    "market_cap_usd",
+    "adv_usd",
+    "pe_trailing",
+    "pe_forward",
+    "ev_sales",
+    "fx_rate_usd",
+    "return_1m",
+    "return_3m",
+    "return_ytd",
+    "return_since",
+)
+"""Numeric columns a market-data adapter adds (NaN where unknown). Rules may name them
+whether or not prices are attached; without prices they are missing for every company."""
+
+MARKET_STRING_COLUMNS: frozenset[str] = frozenset({"quote_currency", "market_as_of"})

@@ -1,0 +1,204 @@
+"""Loading and saving universes, supply chains and evidence as TOML.
+
+Built-in data lives in ``thesis_lib/data``; a user's files are read with the same code.
+Every problem in a file is reported as a :class:`~thesis_lib.errors.DataError` naming
+the file, the company (or layer, or evidence) and the field.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from thesis_lib import _toml
+from thesis_lib._suggest import did_you_mean
+from thesis_lib.errors import ChainError, DataError, ThesisError
+from thesis_lib.models import Evidence, SupplyChain, Universe
+
+BUILTIN_CHAINS: dict[str, str] = {"ai-compute": "chain.toml"}
+"""Built-in chains by name -> file inside ``thesis_lib/data``."""
+
+BUILTIN_UNIVERSES: dict[str, str] = {"ai-compute-2026": "universe.toml"}
+"""Built-in universes by name -> file inside ``thesis_lib/data``."""
+
+DEFAULT_UNIVERSE = "ai-compute-2026"
+DEFAULT_CHAIN = "ai-compute"
+
+PathLike = str | os.PathLike[str]
+
+
+def data_path(name: str) -> Path:
+    """Path of a file shipped in ``thesis_lib/data``."""
+    return Path(str(resources.files("thesis_lib") / "data" / name))
+
+
+def read_toml(path: PathLike, *, error: type[ThesisError] = DataError) -> dict[str, Any]:
+    """Read a TOML file; missing, unreadable or malformed files raise ``error`` naming the file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise error("file not found", file=str(p), hint="check the path") from None
+    except IsADirectoryError:
+        raise error("is a directory, not a file", file=str(p)) from None
+    except OSError as exc:
+        raise error(f"cannot read the file: {exc.strerror}", file=str(p)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(
+            "not a text file (it is not UTF-8)", file=str(p), hint="save it as UTF-8 TOML"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"not valid TOML: {exc}", file=str(p),
+                    hint="check the syntax at the line and column given") from None
+
+
+def _resolve(source: PathLike | None, builtins: Mapping[str, str], default: str) -> Path:
+    if source is None:
+        return data_path(builtins[default])
+    if isinstance(source, str) and source in builtins:
+        return data_path(builtins[source])
+    return Path(source)
+
+
+def _unknown_name(source: PathLike | None, builtins: Mapping[str, str], path: Path) -> bool:
+    """True when ``source`` looks like a built-in name that does not exist."""
+    return (
+        isinstance(source, str)
+        and source not in builtins
+        and not source.endswith(".toml")
+        and not path.exists()
+    )
+
+
+def load_chain(source: PathLike | None = None) -> SupplyChain:
+    """Load a supply chain: the built-in ``ai-compute`` chain by default, a name, or a file."""
+    path = _resolve(source, BUILTIN_CHAINS, DEFAULT_CHAIN)
+    if _unknown_name(source, BUILTIN_CHAINS, path):
+        raise ChainError(
+            f"no built-in chain named {source!r} and no such file",
+            hint=did_you_mean(source, BUILTIN_CHAINS, what="chains"),
+        )
+    data = read_toml(path, error=ChainError)
+    chain: SupplyChain = SupplyChain.parse(data, file=str(path))
+    return chain
+
+
+def load_evidence(path: PathLike) -> tuple[Evidence, ...]:
+    """Load a file of ``[[evidence]]`` entries."""
+    data = read_toml(path)
+    unknown = set(data) - {"evidence"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise DataError(f"unknown top-level key {key!r}", file=str(path),
+                        hint="an evidence file holds only [[evidence]] tables")
+    items = data.get("evidence", [])
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise DataError("each evidence entry must be a table", file=str(path),
+                            item=f"evidence #{i + 1}", hint="write it as [[evidence]]")
+        where = f"evidence {item.get('id')!r}" if item.get("id") else f"evidence #{i + 1}"
+        try:
+            out.append(Evidence.parse(item, file=str(path)))
+        except DataError as exc:
+            raise DataError([p.located(item=where) for p in exc.problems]) from None
+    return tuple(out)
+
+
+def load_universe(source: PathLike | None = None) -> Universe:
+    """Load a universe: the built-in one by default, a built-in name, or a TOML file.
+
+    A universe file may name its chain (``chain = "ai-compute"``, or a path relative to
+    the file), carry it inline (``[chain]`` with ``[[chain.layers]]``), or leave it out to
+    use the built-in chain; evidence may be inline (``[[evidence]]``) or in a separate
+    file (``evidence_file = "evidence.toml"``).
+    """
+    path = _resolve(source, BUILTIN_UNIVERSES, DEFAULT_UNIVERSE)
+    if _unknown_name(source, BUILTIN_UNIVERSES, path):
+        raise DataError(
+            f"no built-in universe named {source!r} and no such file",
+            hint=did_you_mean(source, BUILTIN_UNIVERSES, what="universes"),
+        )
+    data = dict(read_toml(path))
+    file = str(path)
+    chain_spec = data.pop("chain", DEFAULT_CHAIN)
+    if isinstance(chain_spec, str):
+        if chain_spec in BUILTIN_CHAINS:
+            chain = load_chain(chain_spec)
+        else:
+            chain_path = Path(chain_spec)
+            if not chain_path.is_absolute():
+                chain_path = path.parent / chain_path
+            chain = load_chain(chain_path)
+        data["chain"] = chain
+    elif isinstance(chain_spec, Mapping):
+        data["chain"] = chain_spec
+    else:
+        raise DataError("'chain' must be a chain name, a file path or a [chain] table",
+                        file=file, field="chain")
+    evidence_file = data.pop("evidence_file", None)
+    if evidence_file is not None:
+        if not isinstance(evidence_file, str):
+            raise DataError("'evidence_file' must be a path string", file=file,
+                            field="evidence_file")
+        ev_path = Path(evidence_file)
+        if not ev_path.is_absolute():
+            ev_path = path.parent / ev_path
+        data["evidence"] = [*data.get("evidence", []), *load_evidence(ev_path)]
+    universe: Universe = Universe.parse(data, file=file)
+    return universe
+
+
+def _dump_model(model: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = model.model_dump(mode="python", exclude_none=True)
+    return dumped
+
+
+def universe_to_toml(universe: Universe) -> str:
+    """A self-contained TOML document for ``universe`` that :func:`load_universe` reads back."""
+    doc = _dump_model(universe)
+    chain = doc.pop("chain")
+    companies = doc.pop("companies", [])
+    evidence = doc.pop("evidence", [])
+    ordered: dict[str, Any] = {**doc, "chain": chain, "companies": companies}
+    if evidence:
+        ordered["evidence"] = evidence
+    return _toml.dumps(
+        ordered,
+        header="thesis-lib universe. Exposure shares are estimates: each carries its source\n"
+        "and as-of date. Illustrative, not investment advice.",
+    )
+
+
+def save_universe(universe: Universe, path: PathLike, *, overwrite: bool = False) -> Path:
+    """Write ``universe`` to ``path`` as TOML, atomically; never overwrites unless asked."""
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise DataError("file exists", file=str(target),
+                        hint="pass overwrite=True or choose another path")
+    write_atomic(target, universe_to_toml(universe))
+    return target
+
+
+def write_atomic(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` through a temporary file and a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
