@@ -58,14 +58,15 @@ class Problem:
     hint: str | None = None
 
     def where(self) -> str:
-        """The location part of the message, e.g. ``pack.toml: rule 'x': expression: col 7``."""
+        """The location part of the message, e.g. ``pack.toml: rule 'x': expression, col 7``."""
         parts: list[str] = []
         if self.file:
             parts.append(self.file)
         if self.item:
             parts.append(self.item)
         if self.field:
-            parts.append(self.field if self.position is None else f"{self.field}, col {self.position}")
+            col = "" if self.position is None else f", col {self.position}"
+            parts.append(f"{self.field}{col}")
         elif self.position is not None:
             parts.append(f"col {self.position}")
         return ": ".join(parts)

@@ -85,7 +85,7 @@ def load_chain(source: PathLike | None = None) -> SupplyChain:
     if _unknown_name(source, BUILTIN_CHAINS, path):
         raise ChainError(
             f"no built-in chain named {source!r} and no such file",
-            hint=did_you_mean(source, BUILTIN_CHAINS, what="chains"),
+            hint=did_you_mean(str(source), BUILTIN_CHAINS, what="chains"),
         )
     data = read_toml(path, error=ChainError)
     chain: SupplyChain = SupplyChain.parse(data, file=str(path))
@@ -126,7 +126,7 @@ def load_universe(source: PathLike | None = None) -> Universe:
     if _unknown_name(source, BUILTIN_UNIVERSES, path):
         raise DataError(
             f"no built-in universe named {source!r} and no such file",
-            hint=did_you_mean(source, BUILTIN_UNIVERSES, what="universes"),
+            hint=did_you_mean(str(source), BUILTIN_UNIVERSES, what="universes"),
         )
     data = dict(read_toml(path))
     file = str(path)

@@ -26,7 +26,9 @@ def test_toml_round_trip(universe: Universe) -> None:
 def test_frame_rows_are_companies_and_columns_are_layers(universe: Universe) -> None:
     frame = universe.to_frame()
     assert list(frame.index) == list(universe.tickers)
-    exposure_cols = [c for c in frame.columns if c.startswith("exposure_") and c != "exposure_total"]
+    exposure_cols = [
+        c for c in frame.columns if c.startswith("exposure_") and c != "exposure_total"
+    ]
     assert exposure_cols == [f"exposure_{layer}" for layer in universe.chain.ids]
     for company in universe.companies:
         for layer in universe.chain.ids:
@@ -52,5 +54,5 @@ def test_share_sum_over_one_is_rejected(shares: list[float]) -> None:
 def test_strategy_arguments_are_checked() -> None:
     with pytest.raises(InvalidArgument, match=r"Cannot have max_companies=1 < min_companies=2"):
         ts.universes(min_companies=2, max_companies=1)
-    with pytest.raises(InvalidArgument, match="layers=.* must be a non-empty sequence"):
+    with pytest.raises(InvalidArgument, match=r"layers=.* must be a non-empty sequence"):
         ts.companies(layers=[])

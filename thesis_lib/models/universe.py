@@ -115,7 +115,7 @@ class Universe(Model):
         return tuple(ev for ev in self.evidence if layer_id in ev.layers)
 
     def layer_evidence(self) -> dict[str, float]:
-        """Net evidence per layer: the mean signed strength of its claims, in [-1, 1] (0 if none)."""
+        """Net evidence per layer: mean signed strength of its claims, in [-1, 1] (0 if none)."""
         out: dict[str, float] = {}
         for layer_id in self.chain.ids:
             claims = [ev.signed_strength for ev in self.evidence if layer_id in ev.layers]

@@ -1,0 +1,69 @@
+"""thesis-lib: screen listed companies against an investment thesis written as code.
+
+The pipeline: a supply-chain graph and a universe of companies (with exposures and
+evidence) become a screening frame (:meth:`Universe.to_frame`), which a compiled rule
+pack scores into a :class:`ScreenResult` that explains every score.
+"""
+
+from thesis_lib.errors import (
+    ChainError,
+    DataError,
+    ExpressionError,
+    MarketDataError,
+    MissingDataError,
+    Problem,
+    ProviderUnavailableError,
+    RateLimitError,
+    RuleError,
+    ScreenError,
+    SymbolNotFoundError,
+    ThesisError,
+)
+from thesis_lib.loading import load_chain, load_evidence, load_universe, save_universe
+from thesis_lib.models import Company, Evidence, Exposure, Layer, SupplyChain, Universe
+from thesis_lib.rules import (
+    Expectation,
+    Explanation,
+    Rule,
+    RulePack,
+    ScreenResult,
+    load_pack,
+    screen,
+    validate_pack,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "ChainError",
+    "Company",
+    "DataError",
+    "Evidence",
+    "Expectation",
+    "Explanation",
+    "Exposure",
+    "ExpressionError",
+    "Layer",
+    "MarketDataError",
+    "MissingDataError",
+    "Problem",
+    "ProviderUnavailableError",
+    "RateLimitError",
+    "Rule",
+    "RuleError",
+    "RulePack",
+    "ScreenError",
+    "ScreenResult",
+    "SupplyChain",
+    "SymbolNotFoundError",
+    "ThesisError",
+    "Universe",
+    "__version__",
+    "load_chain",
+    "load_evidence",
+    "load_pack",
+    "load_universe",
+    "save_universe",
+    "screen",
+    "validate_pack",
+]

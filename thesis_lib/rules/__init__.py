@@ -1,0 +1,29 @@
+"""The rule engine: a safe expression language, rule packs, and vectorized screening."""
+
+from thesis_lib.rules.expression import Expression, ParseContext, compile_expression
+from thesis_lib.rules.pack import (
+    BUILTIN_PACKS,
+    Expectation,
+    Rule,
+    RulePack,
+    load_pack,
+    parse_context,
+    validate_pack,
+)
+from thesis_lib.rules.screen import Explanation, ScreenResult, screen
+
+__all__ = [
+    "BUILTIN_PACKS",
+    "Expectation",
+    "Explanation",
+    "Expression",
+    "ParseContext",
+    "Rule",
+    "RulePack",
+    "ScreenResult",
+    "compile_expression",
+    "load_pack",
+    "parse_context",
+    "screen",
+    "validate_pack",
+]

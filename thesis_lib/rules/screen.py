@@ -1,0 +1,376 @@
+"""Scoring a screening frame with a rule pack, and the result that explains every score.
+
+Each rule is evaluated once on whole columns (numpy arrays), never one company at a
+time. Cross-sectional functions (``pct_rank``, ``zscore``) see every row of the frame
+being screened, gated-out rows included, so a gate never changes another company's
+value; missing values take no part in them.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thesis_lib._suggest import did_you_mean
+from thesis_lib.errors import MissingDataError, ScreenError
+from thesis_lib.frame import check_frame
+from thesis_lib.models import Universe
+from thesis_lib.rules.pack import Rule, RulePack, load_pack
+
+# Per-cell status codes of ScreenResult.status.
+OK, ZERO_FILLED, SKIPPED, EXCLUDED, FAILED = 0, 1, 2, 3, 4
+STATUS_NAMES = {OK: "ok", ZERO_FILLED: "missing: counted as 0", SKIPPED: "missing: skipped",
+                EXCLUDED: "missing: excluded", FAILED: "gate failed"}
+
+
+def screen(
+    data: Universe | pd.DataFrame,
+    pack: RulePack | str | os.PathLike[str] = "one-layer-down",
+) -> ScreenResult:
+    """Score every company in ``data`` with ``pack`` and rank them.
+
+    ``data`` is a :class:`~thesis_lib.Universe` or a screening DataFrame in the format of
+    :meth:`~thesis_lib.Universe.to_frame`; ``pack`` a :class:`RulePack`, a built-in pack
+    name or a pack file. Returns a :class:`ScreenResult`.
+    """
+    if not isinstance(pack, RulePack):
+        pack = load_pack(pack)
+    if isinstance(data, Universe):
+        problems = [p for p in pack.problems(data) if p.field == "chain"]
+        if problems:
+            raise ScreenError(problems)
+        frame = data.to_frame()
+    else:
+        frame = check_frame(data)
+    return _score(frame, pack)
+
+
+def _column_array(frame: pd.DataFrame, name: str) -> np.ndarray:
+    series = frame[name]
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        numbers: np.ndarray = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return numbers
+    texts: np.ndarray = series.to_numpy(dtype=object, na_value=None)
+    return texts
+
+
+def _score(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
+    n = len(frame)
+    rules = pack.rules
+    needed: set[str] = set()
+    for rule in rules:
+        needed |= pack.expression(rule.id).columns
+    absent = {c for c in needed if c not in frame.columns}
+    env: dict[str, np.ndarray] = {}
+    for column in needed:
+        env[column] = np.full(n, np.nan) if column in absent else _column_array(frame, column)
+
+    # One row per rule, so that each rule writes contiguous memory.
+    values = np.empty((len(rules), n), dtype=np.float64)
+    contributions = np.zeros((len(rules), n), dtype=np.float64)
+    status = np.zeros((len(rules), n), dtype=np.int8)
+    excluded = np.zeros(n, dtype=bool)
+    cache: dict[object, np.ndarray] = {}
+    tickers = frame.index
+    for j, rule in enumerate(rules):
+        expression = pack.expression(rule.id)
+        value = values[j]
+        value[:] = expression.evaluate(env, n, cache)
+        missing = ~np.isfinite(value)
+        any_missing = bool(missing.any())
+        if any_missing:
+            value[missing] = np.nan
+            _apply_missing(rule, missing, status[j], excluded, tickers,
+                           sorted(expression.columns & absent))
+        if rule.kind == "gate":
+            failed = value == 0.0
+            if any_missing and rule.missing == "zero":
+                failed |= missing
+            status[j, failed] = FAILED
+            excluded |= failed
+        else:
+            np.multiply(value, rule.sign * rule.weight, out=contributions[j])
+            if any_missing:
+                contributions[j, missing] = 0.0
+    return ScreenResult(frame=frame, pack=pack, value_matrix=values.T,
+                        contribution_matrix=contributions.T, status=status.T,
+                        excluded_mask=excluded, absent=frozenset(absent))
+
+
+def _rank_order(score: np.ndarray, passed: np.ndarray, tickers: pd.Index) -> np.ndarray:
+    """Row order: passed first, then by score (high first), ties by ticker.
+
+    Sorting on rounded scores keeps the order independent of the input row order; only
+    rows that tie are sorted by ticker, so the usual case sorts no strings.
+    """
+    key = np.round(score, 12)
+    order = np.lexsort((-key, ~passed))
+    k, p = key[order], passed[order]
+    boundary = np.r_[True, (k[1:] != k[:-1]) | (p[1:] != p[:-1]), True]
+    starts = np.flatnonzero(boundary)
+    names = None
+    for a, b in itertools.pairwise(starts):
+        if b - a > 1:
+            if names is None:
+                names = tickers.to_numpy(dtype=object)
+            block = order[a:b]
+            order[a:b] = block[np.argsort(names[block].astype(str), kind="stable")]
+    return order
+
+
+def _apply_missing(rule: Rule, missing: np.ndarray, status: np.ndarray, excluded: np.ndarray,
+                   tickers: pd.Index, absent: list[str]) -> None:
+    policy = rule.missing
+    if policy == "error":
+        names = ", ".join(str(t) for t in tickers[missing][:5])
+        more = f" and {int(missing.sum()) - 5} more" if missing.sum() > 5 else ""
+        cause = f"column(s) {', '.join(absent)} not in the data" if absent else \
+            "missing or non-finite values"
+        raise MissingDataError(
+            f"{cause} for {names}{more}", item=f"rule {rule.id!r}", field="missing",
+            hint="fill the data, or set the rule's missing policy to zero, skip or exclude",
+        )
+    code = {"zero": ZERO_FILLED, "skip": SKIPPED, "exclude": EXCLUDED}[policy]
+    status[missing] = code
+    if policy == "exclude":
+        excluded |= missing
+
+
+@dataclass(frozen=True, eq=False)
+class ScreenResult:
+    """The outcome of :func:`screen`: scores, ranks, gate outcomes and every contribution.
+
+    - :attr:`scores`: indexed by ticker, columns ``score``, ``rank`` (1 = best; <NA> for
+      excluded companies), ``passed`` (every gate passed and not excluded for missing
+      data), sorted by rank with excluded companies last;
+    - :attr:`contributions`: ticker x rule id, each rule's signed contribution, so each
+      row adds up to ``score`` (gates contribute 0);
+    - :attr:`values`: ticker x rule id, each rule's raw value (NaN where missing);
+    - :attr:`excluded`: one row per (ticker, rule) that excluded a company, with why;
+    - :meth:`explain`: one company's score, rule by rule.
+    """
+
+    frame: pd.DataFrame
+    pack: RulePack
+    value_matrix: np.ndarray = field(repr=False)
+    contribution_matrix: np.ndarray = field(repr=False)
+    status: np.ndarray = field(repr=False)
+    excluded_mask: np.ndarray = field(repr=False)
+    absent: frozenset[str] = frozenset()
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # -- frames -------------------------------------------------------------------------
+    @property
+    def rule_ids(self) -> list[str]:
+        return [r.id for r in self.pack.rules]
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        if "scores" not in self._cache:
+            self._cache["scores"] = self._build_scores()
+        frame: pd.DataFrame = self._cache["scores"]
+        return frame.copy()
+
+    def _build_scores(self) -> pd.DataFrame:
+        score = self.contribution_matrix.sum(axis=1)
+        passed = ~self.excluded_mask
+        order = _rank_order(score, passed, self.frame.index)
+        rank = np.full(len(score), -1, dtype=np.int64)
+        ranked = order[passed[order]]
+        if len(ranked):
+            s = np.round(score[ranked], 12)
+            new_group = np.r_[True, s[1:] != s[:-1]]
+            positions = np.arange(1, len(ranked) + 1)
+            rank[ranked] = np.maximum.accumulate(np.where(new_group, positions, 0))
+        reasons = np.full(len(score), None, dtype=object)
+        hits = (self.status == FAILED) | (self.status == EXCLUDED)
+        for j in np.flatnonzero(hits.any(axis=0)):
+            rule_id = self.pack.rules[j].id
+            col = hits[:, j]
+            first = col & (reasons == None)  # noqa: E711 (elementwise comparison)
+            reasons[first] = rule_id
+            later = col & ~first
+            reasons[later] = reasons[later] + ", " + rule_id
+        out = pd.DataFrame(
+            {
+                "score": score,
+                "rank": pd.arrays.IntegerArray(rank, mask=rank < 1),
+                "passed": passed,
+                "excluded_by": pd.array(reasons, dtype="string"),
+            },
+            index=self.frame.index,
+        )
+        return out.take(order)
+
+    @property
+    def contributions(self) -> pd.DataFrame:
+        """Ticker x rule id: each rule's signed contribution; rows add up to ``score``."""
+        return pd.DataFrame(self.contribution_matrix, index=self.frame.index,
+                            columns=pd.Index(self.rule_ids, dtype="string", name="rule"))
+
+    @property
+    def values(self) -> pd.DataFrame:
+        """Ticker x rule id: each rule's raw value, NaN where missing."""
+        return pd.DataFrame(self.value_matrix, index=self.frame.index,
+                            columns=pd.Index(self.rule_ids, dtype="string", name="rule"))
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Which rule excluded whom and why: columns ticker, name, rule, reason, why."""
+        rows = []
+        names = self.frame["name"] if "name" in self.frame.columns else None
+        for i, j in zip(*np.nonzero((self.status == FAILED) | (self.status == EXCLUDED)),
+                        strict=True):
+            rule = self.pack.rules[j]
+            ticker = self.frame.index[i]
+            reason = "gate failed" if self.status[i, j] == FAILED else \
+                f"missing data ({self._missing_cause(rule)})"
+            rows.append({"ticker": ticker,
+                         "name": names.iloc[i] if names is not None else pd.NA,
+                         "rule": rule.id, "reason": reason, "why": rule.why})
+        frame = pd.DataFrame(rows, columns=["ticker", "name", "rule", "reason", "why"])
+        return frame.astype("string")
+
+    def _missing_cause(self, rule: Rule) -> str:
+        absent = sorted(self.pack.expression(rule.id).columns & self.absent)
+        return f"no column {', '.join(absent)}" if absent else "value missing or not finite"
+
+    def top(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` best-ranked companies that passed every gate, with name and layer."""
+        scores = self.scores
+        head = scores[scores["passed"]].head(n)
+        ident = [c for c in ("name", "primary_layer") if c in self.frame.columns]
+        return self.frame.loc[head.index, ident].join(head[["score", "rank"]])
+
+    def to_frame(self) -> pd.DataFrame:
+        """One table: identity columns, score, rank, passed, then every rule's contribution."""
+        scores = self.scores
+        ident = [c for c in ("name", "primary_layer") if c in self.frame.columns]
+        contrib = self.contributions.loc[scores.index]
+        return self.frame.loc[scores.index, ident].join(scores).join(contrib)
+
+    # -- one company --------------------------------------------------------------------
+    def explain(self, ticker: str) -> Explanation:
+        """Why ``ticker`` scored what it did: one row per rule, largest contribution first."""
+        index = self.frame.index
+        matches = np.flatnonzero(index == ticker)
+        if not len(matches):
+            raise ScreenError(
+                f"unknown ticker {ticker!r}", item=f"pack {self.pack.id!r}",
+                hint=did_you_mean(ticker, [str(t) for t in index], what="tickers"),
+            )
+        i = int(matches[0])
+        rows = []
+        for j, rule in enumerate(self.pack.rules):
+            code = int(self.status[i, j])
+            note = STATUS_NAMES[code]
+            if code in (ZERO_FILLED, SKIPPED, EXCLUDED):
+                note += f" ({self._missing_cause(rule)})"
+            rows.append({
+                "rule": rule.id, "kind": rule.kind, "value": self.value_matrix[i, j],
+                "weight": rule.weight, "contribution": self.contribution_matrix[i, j],
+                "status": note, "why": rule.why,
+            })
+        table = pd.DataFrame(rows)
+        order = np.lexsort((np.arange(len(rows)), -np.abs(table["contribution"].to_numpy())))
+        table = table.iloc[order].reset_index(drop=True)
+        scores = self.scores
+        row = scores.loc[ticker]
+        rank = row["rank"]
+        name = str(self.frame["name"].iloc[i]) if "name" in self.frame.columns else str(ticker)
+        return Explanation(
+            ticker=str(ticker), name=name, score=float(row["score"]),
+            rank=None if pd.isna(rank) else int(rank), passed=bool(row["passed"]),
+            of=int(scores["passed"].sum()), table=table,
+        )
+
+    # -- display ------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        n_pass = int((~self.excluded_mask).sum())
+        return (f"<ScreenResult pack={self.pack.id!r} companies={len(self.frame)} "
+                f"ranked={n_pass} excluded={len(self.frame) - n_pass}>")
+
+    def to_text(self, n: int = 20) -> str:
+        """A plain-text ranked table of the top ``n`` (for terminals and logs)."""
+        return render_table(self, n)
+
+    def _repr_html_(self) -> str:
+        table = self.to_frame().head(50)
+        shown = table[[c for c in ("name", "primary_layer", "score", "rank", "passed")
+                       if c in table.columns]]
+        body: str = shown.to_html(float_format=lambda v: f"{v:.3f}", na_rep="", escape=True)
+        return (f"<p><b>{html.escape(self.pack.id)}</b> v{html.escape(self.pack.version)}: "
+                f"{int((~self.excluded_mask).sum())} ranked, "
+                f"{int(self.excluded_mask.sum())} excluded</p>" + body)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One company's score taken apart: :attr:`table` has one row per rule.
+
+    Columns: ``rule``, ``kind``, ``value`` (the expression's value, NaN if missing),
+    ``weight``, ``contribution`` (signed; they add up to ``score``), ``status``, ``why``.
+    Sorted by absolute contribution, largest first.
+    """
+
+    ticker: str
+    name: str
+    score: float
+    rank: int | None
+    passed: bool
+    of: int
+    table: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def __str__(self) -> str:
+        place = f"rank {self.rank} of {self.of}" if self.rank is not None else "excluded"
+        lines = [f"{self.ticker} ({self.name}): score {self.score:+.3f}, {place}"]
+        for row in self.table.itertuples(index=False):
+            value = "missing" if pd.isna(row.value) else f"{row.value:.3f}"
+            if row.kind == "gate":
+                verdict = "FAILED" if row.status.startswith("gate failed") else "passed"
+                if row.status.startswith("missing"):
+                    verdict = row.status
+                lines.append(f"  gate    {row.rule:<22} {verdict:<12} {row.why}")
+                continue
+            extra = "" if row.status == "ok" else f" [{row.status}]"
+            lines.append(f"  {row.contribution:+7.3f} {row.rule:<22} = {row.kind} {row.weight:g}"
+                         f" x {value}{extra}: {row.why}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = html.escape(str(self).splitlines()[0])
+        body: str = self.table.to_html(
+            index=False, float_format=lambda v: f"{v:.3f}", na_rep="missing")
+        return f"<p><b>{head}</b></p>" + body
+
+
+def render_table(result: ScreenResult, n: int = 20, width: int = 100) -> str:
+    """Rank, ticker, name, layer, score and the top contributing rules, within ``width``."""
+    scores = result.scores
+    contrib = result.contributions
+    frame = result.frame
+    lines = [f"{'#':>3} {'ticker':<10} {'name':<22} {'layer':<13} {'score':>7}  top rules"]
+    shown = scores.head(n) if n else scores
+    for ticker, row in shown.iterrows():
+        c = contrib.loc[ticker]
+        top = c[c.abs() > 1e-12].sort_values(key=np.abs, ascending=False).head(2)
+        rules = ", ".join(f"{k} {v:+.2f}" for k, v in top.items())
+        if not row["passed"]:
+            rules = f"excluded by {row['excluded_by']}"
+        rank = "-" if pd.isna(row["rank"]) else str(int(row["rank"]))
+        name = str(frame.at[ticker, "name"]) if "name" in frame.columns else ""
+        layer = frame.at[ticker, "primary_layer"] if "primary_layer" in frame.columns else ""
+        layer = "" if pd.isna(layer) else str(layer)
+        line = (f"{rank:>3} {ticker!s:<10.10} {name:<22.22} {layer:<13.13} "
+                f"{row['score']:>+7.2f}  {rules}")
+        lines.append(line[:width])
+    return "\n".join(lines)
