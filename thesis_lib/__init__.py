@@ -16,6 +16,7 @@ from thesis_lib.errors import (
     RateLimitError,
     RuleError,
     ScreenError,
+    SourceUnavailableError,
     SymbolNotFoundError,
     ThesisError,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "RulePack",
     "ScreenError",
     "ScreenResult",
+    "SourceUnavailableError",
     "SupplyChain",
     "SymbolNotFoundError",
     "ThesisError",

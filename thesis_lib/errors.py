@@ -12,6 +12,7 @@
     └── MarketDataError             prices or fundamentals could not be had
         ├── ProviderUnavailableError   an optional extra is not installed
         ├── RateLimitError          the data source throttled us
+        ├── SourceUnavailableError  the source timed out or dropped the connection
         └── SymbolNotFoundError     the source does not know a ticker
 
 Each error carries one or more :class:`Problem` records, so a validator can
@@ -35,6 +36,7 @@ __all__ = [
     "RateLimitError",
     "RuleError",
     "ScreenError",
+    "SourceUnavailableError",
     "SymbolNotFoundError",
     "ThesisError",
 ]
@@ -192,6 +194,10 @@ class ProviderUnavailableError(MarketDataError):
 
 class RateLimitError(MarketDataError):
     """The data source refused requests because too many were made."""
+
+
+class SourceUnavailableError(MarketDataError):
+    """The data source did not answer (timeout, dropped connection, server error) in time."""
 
 
 class SymbolNotFoundError(MarketDataError):

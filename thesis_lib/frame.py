@@ -144,4 +144,7 @@ MARKET_COLUMNS: tuple[str, ...] = (
 """Numeric columns a market-data adapter adds (NaN where unknown). Rules may name them
 whether or not prices are attached; without prices they are missing for every company."""
 
-MARKET_STRING_COLUMNS: frozenset[str] = frozenset({"quote_currency", "market_as_of"})
+MARKET_TEXT_COLUMNS: tuple[str, ...] = ("quote_currency", "market_as_of")
+"""Text columns a market-data adapter adds: the quote currency and the date of the price."""
+
+MARKET_STRING_COLUMNS: frozenset[str] = frozenset(MARKET_TEXT_COLUMNS)

@@ -8,11 +8,13 @@ value; missing values take no part in them.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import html
 import itertools
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,9 @@ from thesis_lib.frame import check_frame
 from thesis_lib.models import Universe
 from thesis_lib.rules.pack import Rule, RulePack, load_pack
 
+if TYPE_CHECKING:
+    from thesis_lib.market import MarketAttachment, MarketDataProvider
+
 # Per-cell status codes of ScreenResult.status.
 OK, ZERO_FILLED, SKIPPED, EXCLUDED, FAILED = 0, 1, 2, 3, 4
 STATUS_NAMES = {OK: "ok", ZERO_FILLED: "missing: counted as 0", SKIPPED: "missing: skipped",
@@ -32,12 +37,19 @@ STATUS_NAMES = {OK: "ok", ZERO_FILLED: "missing: counted as 0", SKIPPED: "missin
 def screen(
     data: Universe | pd.DataFrame,
     pack: RulePack | str | os.PathLike[str] = "one-layer-down",
+    *,
+    market: MarketDataProvider | None = None,
+    since: dt.date | None = None,
 ) -> ScreenResult:
     """Score every company in ``data`` with ``pack`` and rank them.
 
     ``data`` is a :class:`~thesis_lib.Universe` or a screening DataFrame in the format of
     :meth:`~thesis_lib.Universe.to_frame`; ``pack`` a :class:`RulePack`, a built-in pack
-    name or a pack file. Returns a :class:`ScreenResult`.
+    name or a pack file. With ``market`` (any market-data provider, e.g.
+    ``thesis_lib.market.FrameProvider`` or ``YFinanceProvider``) the frame first gets the
+    market columns (prices, size, liquidity, valuation, trailing returns, ``return_since``
+    from ``since``) for its listed companies; the attachment, with its per-ticker status,
+    is kept as :attr:`ScreenResult.market`. Returns a :class:`ScreenResult`.
     """
     if not isinstance(pack, RulePack):
         pack = load_pack(pack)
@@ -48,7 +60,16 @@ def screen(
         frame = data.to_frame()
     else:
         frame = check_frame(data)
-    return _score(frame, pack)
+    attachment = None
+    if market is not None:
+        from thesis_lib.market import add_market_data
+
+        attachment = add_market_data(frame, market, since=since)
+        frame = attachment.frame
+    result = _score(frame, pack)
+    if attachment is not None:
+        result = dataclasses.replace(result, market=attachment)
+    return result
 
 
 def _column_array(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -163,6 +184,8 @@ class ScreenResult:
     status: np.ndarray = field(repr=False)
     excluded_mask: np.ndarray = field(repr=False)
     absent: frozenset[str] = frozenset()
+    market: MarketAttachment | None = field(default=None, repr=False)
+    """The market data attached by ``screen(..., market=provider)``, with its status table."""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- frames -------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""Warnings and the one extra error class of the market-data package.
+
+::
+
+    UserWarning
+    └── MarketDataWarning            anything worth knowing about market data
+        ├── IncompleteDataWarning    some tickers are missing, failed or stale
+        └── CacheWarning             a cache entry was unreadable and is being refetched
+
+    MarketDataError                  (thesis_lib.errors)
+    └── SourceUnavailableError       the source timed out or dropped the connection, even
+                                     after retries
+
+A result with tickers that are not ``ok`` always says so twice: once as an
+:class:`IncompleteDataWarning`, and once in its status table.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from thesis_lib.errors import SourceUnavailableError
+
+__all__ = [
+    "CacheWarning",
+    "IncompleteDataWarning",
+    "MarketDataWarning",
+    "SourceUnavailableError",
+]
+
+
+class MarketDataWarning(UserWarning):
+    """Base of every warning the market-data package emits."""
+
+
+class IncompleteDataWarning(MarketDataWarning):
+    """Some requested tickers came back missing, failed or stale (see the status table)."""
+
+
+class CacheWarning(MarketDataWarning):
+    """A cache entry could not be read (corrupt, partial or foreign); it is fetched again."""
+
+
+@contextmanager
+def gathered_incomplete_warnings() -> Iterator[list[IncompleteDataWarning]]:
+    """Collect :class:`IncompleteDataWarning` raised inside the block instead of showing them.
+
+    Every other warning is re-emitted unchanged when the block ends, so nothing
+    else is hidden. Used where several results are combined into one, so that
+    the caller sees a single warning for the whole request.
+    """
+    gathered: list[IncompleteDataWarning] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield gathered
+    for item in caught:
+        if isinstance(item.message, IncompleteDataWarning):
+            gathered.append(item.message)
+        else:
+            warnings.warn_explicit(
+                item.message,
+                item.category,
+                item.filename,
+                item.lineno,
+                source=item.source,
+            )
+
+
+def describe_tickers(tickers: Sequence[str], limit: int = 8) -> str:
+    """``'A', 'B', 'C'`` or ``'A', 'B' and 5 more`` for messages."""
+    shown = ", ".join(repr(t) for t in tickers[:limit])
+    if len(tickers) > limit:
+        shown += f" and {len(tickers) - limit} more"
+    return shown

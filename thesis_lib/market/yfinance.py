@@ -1,0 +1,618 @@
+"""Prices and quotes from Yahoo Finance through the ``yfinance`` package (the ``market`` extra).
+
+``yfinance`` is imported only inside the fetch step, so this module (and
+``import thesis_lib.market``) works without it; using the provider without it
+raises :class:`~thesis_lib.errors.ProviderUnavailableError` saying
+``pip install "thesis-lib[market]"``.
+
+What ``yfinance.download`` (1.7) gives back, which the transform step relies on:
+
+- columns are a MultiIndex named ``("Price", "Ticker")`` even for one ticker,
+  sorted by field then ticker (request order is not kept), symbols upper-cased;
+  with ``auto_adjust=True`` (passed explicitly) the fields are Close, High, Low,
+  Open, Volume and ``Close`` is the adjusted close;
+- a failed, unknown or delisted ticker is not dropped and raises nothing: its
+  columns are all NaN and it gets a stray ``Adj Close`` column; if every ticker
+  fails the frame has those columns and no rows;
+- errors, rate limits included, are swallowed per ticker and only logged on the
+  ``yfinance`` logger (``['MU']: YFRateLimitError('Too Many Requests. ...')``),
+  so failures are found from the data and from the captured log lines;
+- daily indexes are timezone-naive dates, intraday ones are in the exchange's
+  timezone.
+
+``Ticker.info`` (three requests) gives price, currency, ``marketCap``,
+``sharesOutstanding``, ``averageDailyVolume3Month``, ``trailingPE``,
+``forwardPE`` and ``enterpriseToRevenue``; ``fast_info`` (two requests) has no
+valuation fields and its market cap (shares x last price) is in the quote
+currency, minor units included (``GBp``). ``info``'s ``marketCap`` for a
+minor-unit listing is normally in the major unit (GBP); :func:`info_to_row`
+checks it against shares x price and reports ``market_cap`` in the quote unit.
+
+Snapshot values are always Yahoo's latest quote: ``as_of`` sets the FX date and
+the staleness reference, not a historical price.
+
+Both fetch functions are injectable (``download=``, ``quote=``), which is how the
+tests run offline on frames shaped exactly like the ones above.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import importlib.util
+import logging
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Literal, Protocol
+
+import pandas as pd
+
+from thesis_lib.errors import MarketDataError, ProviderUnavailableError, RateLimitError
+from thesis_lib.market.base import (
+    BaseProvider,
+    HistoryFrames,
+    HistoryQuery,
+    SnapshotFrames,
+    SnapshotQuery,
+    TickerNote,
+    utc_today,
+)
+from thesis_lib.market.fx import FxTable, normalise_currency
+from thesis_lib.market.problems import SourceUnavailableError, describe_tickers
+from thesis_lib.market.retry import (
+    RATE_LIMIT_HINT,
+    RETRYABLE,
+    TRANSIENT_HINT,
+    FailureKind,
+    RetryBudget,
+    RetryPolicy,
+    classify_exception,
+    describe_exception,
+)
+
+__all__ = ["YFinanceProvider", "parse_download"]
+
+INSTALL_HINT = 'pip install "thesis-lib[market]"'
+YF_LOGGER = "yfinance"
+
+
+class DownloadFn(Protocol):
+    """Called like ``yfinance.download``: ``end`` is exclusive; returns its frame shape."""
+
+    def __call__(
+        self, tickers: list[str], *, start: dt.date, end: dt.date, interval: str
+    ) -> pd.DataFrame | None: ...
+
+
+QuoteFn = Callable[[str], Mapping[str, Any]]
+
+
+def _import_yfinance() -> ModuleType:
+    try:
+        import yfinance
+    except ImportError as exc:
+        raise ProviderUnavailableError(
+            "YFinanceProvider needs the yfinance package, part of the 'market' extra",
+            hint=INSTALL_HINT,
+        ) from exc
+    module: ModuleType = yfinance
+    return module
+
+
+def yf_download(
+    tickers: list[str], *, start: dt.date, end: dt.date, interval: str, timeout: float = 10.0
+) -> pd.DataFrame | None:
+    """The default fetch: one ``yfinance.download`` call with every option spelt out."""
+    yf = _import_yfinance()
+    frame: pd.DataFrame | None = yf.download(
+        tickers,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        interval=interval,
+        auto_adjust=True,
+        actions=False,
+        repair=False,
+        keepna=False,
+        group_by="column",
+        multi_level_index=True,
+        progress=False,
+        threads=True,
+        timeout=timeout,
+    )
+    return frame
+
+
+def yf_info(symbol: str) -> Mapping[str, Any]:
+    """The default quote: ``yfinance.Ticker(symbol).info`` (valuation fields included)."""
+    yf = _import_yfinance()
+    info = yf.Ticker(symbol).info
+    return dict(info) if info else {}
+
+
+def yf_fast_info(symbol: str) -> Mapping[str, Any]:
+    """A cheaper quote from ``fast_info`` (no valuation fields), in ``info``'s key names."""
+    yf = _import_yfinance()
+    ticker = yf.Ticker(symbol)
+    fast = ticker.fast_info
+    try:
+        price = fast.last_price
+    except Exception as exc:
+        metadata = ticker.history_metadata or {}
+        if not metadata.get("currency"):
+            from thesis_lib.errors import SymbolNotFoundError
+
+            raise SymbolNotFoundError(f"yfinance has no quote for {symbol!r}") from exc
+        raise
+    metadata = ticker.history_metadata or {}
+    return {
+        "regularMarketPrice": price,
+        "currency": fast.currency,
+        "sharesOutstanding": fast.shares,
+        "averageDailyVolume3Month": fast.three_month_average_volume,
+        "regularMarketTime": metadata.get("regularMarketTime"),
+        "exchangeTimezoneName": metadata.get("exchangeTimezoneName"),
+    }
+
+
+# --------------------------------------------------------------------------- log capture
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.messages.append(record.getMessage())
+        except Exception:  # a record that cannot format must never break a fetch
+            self.messages.append(str(record.msg))
+
+
+@contextmanager
+def capture_yfinance_log() -> Iterator[list[str]]:
+    """Collect what yfinance logs (it reports failures there instead of raising).
+
+    While captured, the messages do not also go to Python's last-resort stderr handler.
+    """
+    logger = logging.getLogger(YF_LOGGER)
+    handler = _ListHandler()
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+_SUMMARY = re.compile(r"^\s*(\[[^\]]*\]):\s*(.+)$", re.S)
+_PER_TICKER = re.compile(r"^\$(\S+?):\s*(.+)$", re.S)
+_FAILED_GET = re.compile(r"^Failed to get ticker '([^']+)' reason:\s*(.+)$", re.S)
+_RATE = re.compile(r"YFRateLimitError|Too Many Requests|Rate limited", re.I)
+_TRANSIENT = re.compile(
+    r"Timeout|timed out|ConnectionError|Connection (reset|aborted|refused)|RemoteDisconnected"
+    r"|ChunkedEncodingError|curl: \(\d+\)|Failed to perform",
+    re.I,
+)
+_MISSING = re.compile(
+    r"delisted|no timezone found|no price data found|not found|no data found", re.I
+)
+
+
+def reason_kind(reason: str) -> FailureKind:
+    """Which kind of failure a yfinance error text describes."""
+    if _RATE.search(reason):
+        return "rate_limit"
+    if _TRANSIENT.search(reason):
+        return "transient"
+    if _MISSING.search(reason):
+        return "missing"
+    return "fatal"
+
+
+def log_reasons(messages: Sequence[str]) -> dict[str, tuple[FailureKind, str]]:
+    """Per upper-cased symbol, the kind and text of the failure yfinance logged."""
+    summary: dict[str, str] = {}
+    per_ticker: dict[str, str] = {}
+    transient: dict[str, str] = {}
+    for message in messages:
+        text = message.strip()
+        if match := _FAILED_GET.match(text):
+            transient[match.group(1).upper()] = match.group(2).strip()
+        elif match := _PER_TICKER.match(text):
+            per_ticker[match.group(1).upper()] = match.group(2).strip()
+        elif match := _SUMMARY.match(text):
+            try:
+                symbols = ast.literal_eval(match.group(1))
+            except (ValueError, SyntaxError):
+                continue
+            if isinstance(symbols, list):
+                for symbol in symbols:
+                    summary[str(symbol).upper()] = match.group(2).strip()
+    out: dict[str, tuple[FailureKind, str]] = {}
+    for symbol in {*summary, *per_ticker, *transient}:
+        reason = summary.get(symbol) or per_ticker.get(symbol) or transient[symbol]
+        kind = reason_kind(reason)
+        if symbol in transient and kind in ("missing", "fatal"):
+            # A timeout while looking up the timezone surfaces as "possibly delisted".
+            kind = reason_kind(transient[symbol])
+            if kind not in RETRYABLE:
+                kind = "transient"
+            reason = f"{transient[symbol]} (reported as: {reason})"
+        out[symbol] = (kind, reason)
+    return out
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one ticker has no data."""
+
+    kind: FailureKind
+    reason: str
+
+
+@dataclass(frozen=True)
+class Bars:
+    """One ticker's adjusted closes and volumes as yfinance returned them."""
+
+    close: pd.Series
+    volume: pd.Series
+
+
+def _field_level(columns: pd.MultiIndex) -> int:
+    names = list(columns.names)
+    if "Price" in names:
+        return names.index("Price")
+    fields = {"Close", "Adj Close", "Volume", "Open", "High", "Low"}
+    return 0 if set(map(str, columns.get_level_values(0))) & fields else 1
+
+
+def parse_download(
+    frame: pd.DataFrame | None, requested: Sequence[str], messages: Sequence[str] = ()
+) -> dict[str, Bars | Failure]:
+    """Split one ``yfinance.download`` result into per-ticker bars or failures.
+
+    Pure: works on the frame (any of the shapes in the module docstring) and the
+    log lines captured during the call. Every requested ticker gets an entry.
+    """
+    reasons = log_reasons(messages)
+    out: dict[str, Bars | Failure] = {}
+    by_symbol: dict[str, pd.DataFrame] = {}
+    if frame is not None and not frame.empty and len(frame.columns):
+        if isinstance(frame.columns, pd.MultiIndex):
+            level = _field_level(frame.columns)
+            ticker_level = 1 - level
+            for symbol in dict.fromkeys(frame.columns.get_level_values(ticker_level)):
+                part = frame.xs(symbol, axis=1, level=ticker_level)
+                if isinstance(part, pd.DataFrame):
+                    by_symbol[str(symbol)] = part
+        elif len(requested) == 1:
+            by_symbol[requested[0]] = frame
+    upper = {k.upper(): k for k in by_symbol}
+    for ticker in requested:
+        key = ticker if ticker in by_symbol else upper.get(ticker.upper())
+        fields = by_symbol.get(key) if key is not None else None
+        bars = _bars(fields) if fields is not None else None
+        if bars is not None:
+            out[ticker] = bars
+            continue
+        kind, reason = reasons.get(
+            ticker.upper(), ("missing", "yfinance returned no prices for the dates asked")
+        )
+        out[ticker] = Failure(kind, reason)
+    return out
+
+
+def _bars(fields: pd.DataFrame) -> Bars | None:
+    close: pd.Series | None = None
+    for name in ("Adj Close", "Close"):
+        if name in fields.columns:
+            candidate = pd.to_numeric(fields[name], errors="coerce").astype("float64")
+            if candidate.notna().any():
+                close = candidate
+                break
+    if close is None:
+        return None
+    if "Volume" in fields.columns:
+        volume = pd.to_numeric(fields["Volume"], errors="coerce").astype("float64")
+    else:
+        volume = pd.Series(float("nan"), index=close.index)
+    keep = close.notna()
+    return Bars(close=close[keep], volume=volume[keep])
+
+
+def _num(value: Any) -> float:
+    if isinstance(value, bool):
+        return math.nan
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return out if math.isfinite(out) else math.nan
+
+
+def _first(info: Mapping[str, Any], *keys: str) -> float:
+    for key in keys:
+        value = _num(info.get(key))
+        if not math.isnan(value):
+            return value
+    return math.nan
+
+
+def _quote_date(info: Mapping[str, Any]) -> dt.date | None:
+    raw = info.get("regularMarketTime")
+    tz = info.get("exchangeTimezoneName") or "UTC"
+    try:
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            stamp = pd.Timestamp(int(raw), unit="s", tz="UTC")
+        elif isinstance(raw, str | dt.datetime | pd.Timestamp):
+            stamp = pd.Timestamp(raw)
+            if stamp.tzinfo is None:
+                stamp = stamp.tz_localize("UTC")
+        else:
+            return None
+        day: dt.date = stamp.tz_convert(str(tz)).date()
+        return day
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return None
+
+
+def info_to_row(info: Mapping[str, Any]) -> dict[str, Any] | None:
+    """One snapshot row (quote-currency values) from an ``info``-style mapping.
+
+    ``None`` when the mapping has no price (yfinance's answer for unknown symbols).
+    """
+    price = _first(info, "currentPrice", "regularMarketPrice", "lastPrice")
+    if math.isnan(price):
+        return None
+    currency = info.get("currency")
+    currency = currency if isinstance(currency, str) and currency else None
+    factor = 1.0
+    if currency is not None:
+        try:
+            factor = normalise_currency(currency)[1]
+        except MarketDataError:
+            factor = 1.0
+    shares = _first(info, "sharesOutstanding", "impliedSharesOutstanding")
+    reported = _num(info.get("marketCap"))
+    if not math.isnan(reported):
+        market_cap = reported
+        if factor != 1.0:
+            # Yahoo reports marketCap in the major unit (GBP) while the price is in
+            # the minor one (GBp); check against shares x price when both are known.
+            implied = shares * price
+            in_major = True
+            if not math.isnan(implied) and implied > 0:
+                ratio = reported / implied
+                in_major = abs(math.log10(ratio / factor)) < abs(math.log10(ratio))
+            if in_major:
+                market_cap = reported / factor
+    else:
+        market_cap = shares * price
+    volume = _first(info, "averageDailyVolume3Month", "averageVolume", "averageVolume10days")
+    return {
+        "price": price,
+        "currency": currency,
+        "market_cap": market_cap,
+        "adv": volume * price,
+        "pe_trailing": _num(info.get("trailingPE")),
+        "pe_forward": _num(info.get("forwardPE")),
+        "ev_sales": _num(info.get("enterpriseToRevenue")),
+        "as_of": _quote_date(info),
+    }
+
+
+# --------------------------------------------------------------------------- provider
+
+
+@dataclass
+class HistoryChunk:
+    """What the extract step got for one chunk of tickers."""
+
+    tickers: tuple[str, ...]
+    results: dict[str, Bars | Failure] = field(default_factory=dict)
+    attempts: int = 0
+
+
+QuoteOutcome = Mapping[str, Any] | BaseException
+
+
+class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]):
+    """Yahoo Finance through ``yfinance``: chunked history, concurrent quotes, retries.
+
+    - ``history``: one ``download`` call per chunk of ``chunk_size`` tickers; tickers
+      that failed for a rate limit or a transient error are retried (only those),
+      with backoff, until ``retry``'s attempts or time budget run out.
+    - ``snapshot``: one quote per ticker (``Ticker.info``, or ``fast_info`` with
+      ``quote_fields="fast_info"``), at most ``max_workers`` at a time, each retried.
+    - One bad ticker never sinks the others: it gets a ``missing`` or ``failed``
+      status with the reason. Only when *every* ticker failed because of rate limits
+      (or timeouts) does the call raise :class:`~thesis_lib.errors.RateLimitError`
+      (or :class:`~thesis_lib.market.SourceUnavailableError`).
+    - ``download`` and ``quote`` replace the network calls (tests, other sources
+      with the same shapes); ``retry`` has injectable ``sleep`` and ``clock``.
+    """
+
+    def __init__(
+        self,
+        *,
+        download: DownloadFn | None = None,
+        quote: QuoteFn | None = None,
+        quote_fields: Literal["info", "fast_info"] = "info",
+        chunk_size: int = 40,
+        max_workers: int = 4,
+        retry: RetryPolicy | None = None,
+        timeout: float = 10.0,
+        fx: FxTable | Mapping[str, float] | pd.DataFrame | None = None,
+        stale_after: int = 5,
+        today: Callable[[], dt.date] = utc_today,
+        name: str = "yfinance",
+    ) -> None:
+        super().__init__(name=name, fx=fx, stale_after=stale_after, today=today)
+        if (download is None or quote is None) and importlib.util.find_spec("yfinance") is None:
+            raise ProviderUnavailableError(
+                "YFinanceProvider needs the yfinance package, part of the 'market' extra",
+                hint=INSTALL_HINT,
+            )
+        if chunk_size < 1 or max_workers < 1:
+            raise MarketDataError("chunk_size and max_workers must be at least 1",
+                                  item="YFinanceProvider")
+        if quote_fields not in ("info", "fast_info"):
+            raise MarketDataError(f"quote_fields must be 'info' or 'fast_info', got "
+                                  f"{quote_fields!r}", item="YFinanceProvider")
+        self._timeout = timeout
+        self._download: DownloadFn = download if download is not None else self._yf_download
+        self._quote: QuoteFn = quote if quote is not None else (
+            yf_info if quote_fields == "info" else yf_fast_info)
+        self.chunk_size = chunk_size
+        self.max_workers = max_workers
+        self.retry = retry if retry is not None else RetryPolicy()
+
+    def _yf_download(
+        self, tickers: list[str], *, start: dt.date, end: dt.date, interval: str
+    ) -> pd.DataFrame | None:
+        return yf_download(tickers, start=start, end=end, interval=interval,
+                           timeout=self._timeout)
+
+    # -- history -------------------------------------------------------------------
+
+    def extract_history(self, query: HistoryQuery) -> list[HistoryChunk]:
+        budget = self.retry.start()
+        tickers = list(query.tickers)
+        chunks = [tickers[i:i + self.chunk_size] for i in range(0, len(tickers), self.chunk_size)]
+        return [self._download_chunk(chunk, query, budget) for chunk in chunks]
+
+    def _download_chunk(
+        self, tickers: list[str], query: HistoryQuery, budget: RetryBudget
+    ) -> HistoryChunk:
+        chunk = HistoryChunk(tickers=tuple(tickers))
+        pending = list(tickers)
+        end = query.end + dt.timedelta(days=1)  # yfinance's end is exclusive
+        while pending:
+            attempt = chunk.attempts
+            chunk.attempts += 1
+            try:
+                with capture_yfinance_log() as messages:
+                    frame = self._download(pending, start=query.start, end=end,
+                                           interval=query.interval)
+            except Exception as exc:
+                kind = classify_exception(exc)
+                if kind in RETRYABLE and budget.wait(attempt):
+                    continue
+                for ticker in pending:
+                    chunk.results[ticker] = Failure(kind, describe_exception(exc))
+                break
+            parsed = parse_download(frame, pending, messages)
+            retry = [t for t, r in parsed.items() if isinstance(r, Failure) and r.kind in RETRYABLE]
+            chunk.results.update(parsed)
+            if retry and budget.wait(attempt):
+                pending = retry
+                continue
+            break
+        return chunk
+
+    def transform_history(self, query: HistoryQuery, raw: list[HistoryChunk]) -> HistoryFrames:
+        closes: dict[str, pd.Series] = {}
+        volumes: dict[str, pd.Series] = {}
+        notes: dict[str, TickerNote] = {}
+        failures: dict[str, Failure] = {}
+        for chunk in raw:
+            for ticker in chunk.tickers:
+                result = chunk.results.get(ticker, Failure("fatal", "not fetched"))
+                if isinstance(result, Bars):
+                    closes[ticker] = result.close
+                    volumes[ticker] = result.volume
+                    continue
+                failures[ticker] = result
+                notes[ticker] = _note(result, chunk.attempts)
+        _raise_if_all_throttled(query.tickers, failures, closes, source=self.name)
+        close = pd.DataFrame(closes) if closes else pd.DataFrame(
+            index=pd.DatetimeIndex([], tz="UTC"))
+        volume = pd.DataFrame(volumes) if volumes else None
+        return HistoryFrames(close=close, volume=volume, notes=notes)
+
+    # -- snapshot ------------------------------------------------------------------
+
+    def extract_snapshot(self, query: SnapshotQuery) -> dict[str, QuoteOutcome]:
+        budget = self.retry.start()
+
+        def one(symbol: str) -> QuoteOutcome:
+            try:
+                return budget.call(lambda: self._quote(symbol), source=self.name,
+                                   item=f"ticker {symbol!r}")
+            except MarketDataError as exc:
+                return exc
+
+        workers = min(self.max_workers, len(query.tickers))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="thesis-quote") as pool:
+            outcomes = list(pool.map(one, query.tickers))
+        return dict(zip(query.tickers, outcomes, strict=True))
+
+    def transform_snapshot(
+        self, query: SnapshotQuery, raw: dict[str, QuoteOutcome]
+    ) -> SnapshotFrames:
+        records: dict[str, dict[str, Any]] = {}
+        notes: dict[str, TickerNote] = {}
+        failures: dict[str, Failure] = {}
+        for ticker in query.tickers:
+            outcome = raw.get(ticker)
+            if isinstance(outcome, BaseException):
+                cause = outcome.__cause__ if outcome.__cause__ is not None else outcome
+                failure = Failure(classify_exception(outcome), str(outcome.problem.message)
+                                  if isinstance(outcome, MarketDataError) else
+                                  describe_exception(cause))
+                failures[ticker] = failure
+                notes[ticker] = _note(failure, 1)
+                continue
+            row = info_to_row(outcome or {})
+            if row is None:
+                notes[ticker] = TickerNote(
+                    "missing", "yfinance has no quote for this symbol (delisted or misspelt?)")
+                continue
+            records[ticker] = row
+        _raise_if_all_throttled(query.tickers, failures, records, source=self.name)
+        reference = query.as_of if query.as_of is not None else self.today()
+        data = pd.DataFrame.from_dict(records, orient="index")
+        return SnapshotFrames(data=data, reference=reference, notes=notes)
+
+
+def _note(failure: Failure, attempts: int) -> TickerNote:
+    if failure.kind == "missing":
+        return TickerNote("missing", failure.reason)
+    label = {"rate_limit": "rate limited", "transient": "no answer", "fatal": "error"}[failure.kind]
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    return TickerNote("failed", f"{label}{tries}: {failure.reason}")
+
+
+def _raise_if_all_throttled(
+    tickers: Sequence[str],
+    failures: Mapping[str, Failure],
+    succeeded: Mapping[str, Any],
+    *,
+    source: str,
+) -> None:
+    """Raise when nothing came back and every failure was a rate limit or timeout."""
+    if succeeded or not failures or len(failures) != len(tickers):
+        return
+    kinds = {f.kind for f in failures.values()}
+    if not kinds <= RETRYABLE:
+        return
+    example = next(iter(failures.values())).reason
+    listed = describe_tickers(list(tickers))
+    if "rate_limit" in kinds:
+        raise RateLimitError(
+            f"{source} rate-limited every request for {listed} until the retry budget ran "
+            f"out ({example})",
+            hint=RATE_LIMIT_HINT,
+        )
+    raise SourceUnavailableError(
+        f"{source} did not answer for any of {listed} within the retry budget ({example})",
+        hint=TRANSIENT_HINT,
+    )
