@@ -15,12 +15,8 @@ yfinance is imported only when it fetches. The standard frames are drawn in
 
 from __future__ import annotations
 
-from thesis_lib.market.attach import (
-    MARKET_COLUMNS,
-    MARKET_TEXT_COLUMNS,
-    MarketAttachment,
-    add_market_data,
-)
+from thesis_lib.frame import MARKET_COLUMNS, MARKET_TEXT_COLUMNS
+from thesis_lib.market.attach import MarketAttachment, add_market_data
 from thesis_lib.market.base import (
     SNAPSHOT_COLUMNS,
     STATUS_VALUES,
