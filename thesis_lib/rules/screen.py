@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
-import itertools
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -135,11 +134,10 @@ def _rank_order(score: np.ndarray, passed: np.ndarray, tickers: pd.Index) -> np.
     k, p = key[order], passed[order]
     boundary = np.r_[True, (k[1:] != k[:-1]) | (p[1:] != p[:-1]), True]
     starts = np.flatnonzero(boundary)
-    names = None
-    for a, b in itertools.pairwise(starts):
-        if b - a > 1:
-            if names is None:
-                names = tickers.to_numpy(dtype=object)
+    tied = np.flatnonzero(np.diff(starts) > 1)
+    if len(tied):
+        names = tickers.to_numpy(dtype=object)
+        for a, b in zip(starts[tied], starts[tied + 1], strict=True):
             block = order[a:b]
             order[a:b] = block[np.argsort(names[block].astype(str), kind="stable")]
     return order
@@ -384,16 +382,23 @@ def render_table(result: ScreenResult, n: int = 20, width: int = 100) -> str:
     lines = [f"{'#':>3} {'ticker':<10} {'name':<22} {'layer':<13} {'score':>7}  top rules"]
     shown = scores.head(n) if n else scores
     for ticker, row in shown.iterrows():
-        c = contrib.loc[ticker]
-        top = c[c.abs() > 1e-12].sort_values(key=np.abs, ascending=False).head(2)
-        rules = ", ".join(f"{k} {v:+.2f}" for k, v in top.items())
-        if not row["passed"]:
-            rules = f"excluded by {row['excluded_by']}"
         rank = "-" if pd.isna(row["rank"]) else str(int(row["rank"]))
         name = str(frame.at[ticker, "name"]) if "name" in frame.columns else ""
         layer = frame.at[ticker, "primary_layer"] if "primary_layer" in frame.columns else ""
         layer = "" if pd.isna(layer) else str(layer)
         line = (f"{rank:>3} {ticker!s:<10.10} {name:<22.22} {layer:<13.13} "
-                f"{row['score']:>+7.2f}  {rules}")
-        lines.append(line[:width])
+                f"{row['score']:>+7.2f}  ")
+        if not row["passed"]:
+            rules = f"excluded by {row['excluded_by']}"
+        else:
+            c = contrib.loc[ticker]
+            rules = ""
+            for rule_id, value in c[c.abs() > 1e-12].sort_values(key=np.abs,
+                                                                 ascending=False).items():
+                candidate = f"{rules}, {rule_id} {value:+.2f}" if rules else \
+                    f"{rule_id} {value:+.2f}"
+                if len(line) + len(candidate) > width:
+                    break
+                rules = candidate
+        lines.append((line + rules)[:width].rstrip())
     return "\n".join(lines)
