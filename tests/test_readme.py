@@ -1,0 +1,35 @@
+"""The README's code must run as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_api_tour_runs() -> None:
+    tour = next(b for b in _python_blocks() if "import thesis_lib as tl" in b)
+    assert len([line for line in tour.splitlines() if line.strip()]) <= 11
+    namespace: dict[str, object] = {}
+    exec(compile(tour, "README.md", "exec"), namespace)  # the README's own example code
+    result = namespace["result"]
+    assert result.scores["rank"].iloc[0] == 1  # type: ignore[attr-defined]
+    assert namespace["universe"].chain.below("accelerators") == ("hbm", "packaging", "foundry")  # type: ignore[attr-defined]
+
+
+def test_two_commands_are_the_first_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    first = re.search(r"```bash\n(.*?)```", text, flags=re.S)
+    assert first is not None
+    commands = [line for line in first.group(1).splitlines() if line and not line.startswith("#")]
+    assert commands == [
+        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/thesis screen",
+        'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/python -m pytest',
+    ]
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert commands[1] in ci
