@@ -5,7 +5,9 @@ evidence) become a screening frame (:meth:`Universe.to_frame`), which a compiled
 pack scores into a :class:`ScreenResult` that explains every score.
 """
 
+from thesis_lib.basket import Basket, BasketRules, build_basket, load_basket_rules
 from thesis_lib.errors import (
+    BasketError,
     ChainError,
     DataError,
     ExpressionError,
@@ -36,6 +38,9 @@ from thesis_lib.rules import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Basket",
+    "BasketError",
+    "BasketRules",
     "ChainError",
     "Company",
     "DataError",
@@ -61,6 +66,8 @@ __all__ = [
     "ThesisError",
     "Universe",
     "__version__",
+    "build_basket",
+    "load_basket_rules",
     "load_chain",
     "load_evidence",
     "load_pack",

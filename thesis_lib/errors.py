@@ -9,6 +9,7 @@
     │   └── ExpressionError         one expression does not parse or is not allowed
     ├── ScreenError                 screening could not run on the data given
     │   └── MissingDataError        a rule with policy "error" met missing data
+    ├── BasketError                 basket rules are wrong or cannot be met
     └── MarketDataError             prices or fundamentals could not be had
         ├── ProviderUnavailableError   an optional extra is not installed
         ├── RateLimitError          the data source throttled us
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "BasketError",
     "ChainError",
     "DataError",
     "ExpressionError",
@@ -182,6 +184,15 @@ class ScreenError(ThesisError):
 
 class MissingDataError(ScreenError):
     """A rule whose missing-data policy is ``error`` met a missing or non-finite value."""
+
+
+class BasketError(ThesisError):
+    """Basket rules are wrong, or cannot be met by the companies the screen selected.
+
+    Raised for a bad ``[basket]`` table (naming the file and field), a previous basket
+    with bad weights, and caps that make weights summing to 1 impossible (for example
+    10 names with a 5% name cap can hold only 50%).
+    """
 
 
 class MarketDataError(ThesisError):

@@ -136,3 +136,12 @@ def test_pack_round_trips_through_toml(tmp_path: Path) -> None:
 def test_why_must_be_one_line() -> None:
     with pytest.raises(RuleError, match="one line"):
         Rule(id="x", expression="exposure_hbm", why="two\nlines")
+
+
+def test_pack_may_carry_a_basket_table(tmp_path: Path) -> None:
+    good = load_pack(_write(tmp_path, GOOD + "\n[basket]\ntop_n = 10\nlayer_cap = 0.35\n"))
+    rules = good.basket_rules
+    assert rules.top_n == 10
+    assert rules.layer_cap == 0.35
+    with pytest.raises(RuleError, match=r"\[basket\]: weigting: unknown field"):
+        load_pack(_write(tmp_path, GOOD + "\n[basket]\nweigting = 'equal'\n", "bad.toml"))

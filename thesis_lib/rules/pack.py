@@ -206,6 +206,8 @@ class RulePack(Model):
     columns: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = Field(min_length=1)
     expect: tuple[Expectation, ...] = ()
+    basket: dict[str, Any] | None = None
+    """An optional ``[basket]`` table (see :class:`thesis_lib.basket.BasketRules`)."""
 
     _compiled: dict[str, Expression] = PrivateAttr(default_factory=dict)
     _source: str | None = PrivateAttr(default=None)
@@ -215,6 +217,7 @@ class RulePack(Model):
         chain = _chain_for(self.chain, _SOURCE.get())
         problems = _rule_problems([r.model_dump() for r in self.rules], chain, self.columns)
         problems += _expectation_problems(self)
+        problems += _basket_problems(self.basket)
         if problems:
             raise RuleError(problems)
         context = parse_context(chain, self.columns)
@@ -302,6 +305,15 @@ class RulePack(Model):
                     ))
         return out
 
+    @property
+    def basket_rules(self) -> Any:
+        """The pack's ``[basket]`` table as :class:`thesis_lib.basket.BasketRules` (or None)."""
+        if self.basket is None:
+            return None
+        from thesis_lib.basket.rules import BasketRules
+
+        return BasketRules.parse(self.basket, file=self._source)
+
     def is_valid(self, data: Any = None) -> bool:
         """True when :meth:`problems` finds nothing."""
         return not self.problems(data)
@@ -364,6 +376,19 @@ def _rule_problems(
         if isinstance(expression, str) and expression.strip():
             problems += [p.located(item=where) for p in check_expression(expression, context)]
     return problems
+
+
+def _basket_problems(table: Mapping[str, Any] | None) -> list[Problem]:
+    if table is None:
+        return []
+    from thesis_lib.basket.rules import BasketRules  # the basket package imports this one
+
+    try:
+        BasketRules.parse(table)
+    except ThesisError as exc:
+        return [Problem(p.message, item="[basket]", field=p.field, hint=p.hint)
+                for p in exc.problems]
+    return []
 
 
 def _expectation_problems(pack: RulePack) -> list[Problem]:

@@ -1,0 +1,19 @@
+"""examples/basket.py runs offline and prints what its comments promise."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "basket.py"
+
+
+def test_basket_example_runs_and_explains_itself(capsys):
+    runpy.run_path(str(EXAMPLE), run_name="__main__")
+    out = capsys.readouterr().out
+    assert out.startswith("Basket (one-layer-down): 15 names; top 15, score-weighted")
+    assert "NVDA (Nvidia): out: [selection:min_exposure]" in out
+    assert "6501.T          added" in out
+    assert "one-way turnover: 7.29%" in out
+    assert "000660.KS (SK hynix): in at 3.75%: [buffer:kept] member kept: rank 16 <= N+k = 18" \
+        in out
