@@ -163,7 +163,8 @@ def problems_from_validation(
             hint = _extra_field_hint(str(loc[-1]), loc, model)
         if hint is None:
             hint = _HINTS.get(err["type"])
-        if hint is None and err["type"] in ("greater_than_equal", "less_than_equal"):
+        if (hint is None and err["type"] in ("greater_than_equal", "less_than_equal")
+                and str(loc[-1] if loc else "") in ("share", "confidence", "strength")):
             hint = "shares and confidences are fractions between 0 and 1, e.g. 0.25 for 25%"
         problems.append(Problem(_message(err), file=file, item=item, field=field, hint=hint))
     return problems

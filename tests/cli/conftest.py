@@ -1,0 +1,127 @@
+"""Helpers for the command-line tests: run the real entry point, build watchlist folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from thesis_lib import load_universe, save_universe
+from thesis_lib.cli import main
+from thesis_lib.models import Universe
+
+
+@dataclass
+class Ran:
+    status: int
+    out: str
+    err: str
+
+
+def run_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+                   timeout: float = 60) -> Ran:
+    """``python -m thesis_lib.cli ARGS`` in a child process, as a user would run it."""
+    full_env = {**os.environ, "CI": "1", **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "thesis_lib.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, env=full_env, timeout=timeout,
+                          check=False)
+    return Ran(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    """Call ``main(argv)`` in this process and capture what it prints."""
+    def run(*args: str) -> Ran:
+        status = main(list(args))
+        captured = capsys.readouterr()
+        return Ran(status, captured.out, captured.err)
+
+    return run
+
+
+def edit_universe(path: Path, *, shares: dict[tuple[str, str], float] | None = None,
+                  private: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> None:
+    """Rewrite a universe file: change (ticker, layer) shares, make tickers private, drop some."""
+    universe = load_universe(path)
+    companies = []
+    for company in universe.companies:
+        if company.ticker in drop:
+            continue
+        update: dict[str, object] = {}
+        if company.ticker in private:
+            update["listed"] = False
+        exposures = []
+        for exposure in company.exposures:
+            key = (company.ticker, exposure.layer)
+            if shares and key in shares:
+                exposure = exposure.model_copy(update={"share": shares[key]})
+            exposures.append(exposure)
+        update["exposures"] = tuple(exposures)
+        companies.append(company.model_copy(update=update))
+    data = universe.model_dump()
+    data["companies"] = [c.model_dump() for c in companies]
+    save_universe(Universe.parse(data), path, overwrite=True)
+
+
+WATCHLIST = """\
+id = "core"
+universe = "universe.toml"
+pack = "one-layer-down"
+top = 10
+always_show = ["NVDA", "MU"]
+
+[[alerts]]
+id = "micron-breaks-out"
+kind = "score_crosses"
+ticker = "MU"
+threshold = 5.0
+direction = "up"
+
+[[alerts]]
+id = "big-move"
+kind = "rank_moves"
+min_change = 5
+
+[[alerts]]
+id = "new-top-3"
+kind = "enters_top"
+n = 3
+
+[[alerts]]
+id = "dropped"
+kind = "leaves_top"
+
+[[alerts]]
+id = "went-private"
+kind = "gate_starts"
+gate = "listed"
+"""
+
+
+@pytest.fixture
+def watch_dir(tmp_path: Path) -> Path:
+    """A folder with a copy of the built-in universe and a watchlist that uses it."""
+    universe = load_universe()
+    save_universe(universe, tmp_path / "universe.toml")
+    (tmp_path / "watchlist.toml").write_text(WATCHLIST, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def prices_csv(tmp_path: Path) -> Path:
+    """A small offline price file (tidy: date, ticker, close, volume) for three US tickers."""
+    import pandas as pd
+
+    days = pd.bdate_range("2026-01-02", "2026-05-15")
+    rows = ["date,ticker,close,volume"]
+    for ticker, start in (("MU", 100.0), ("NVDA", 180.0), ("TSM", 250.0)):
+        for i, day in enumerate(days):
+            rows.append(f"{day.date()},{ticker},{start * (1 + 0.002 * i):.4f},1000000")
+    path = tmp_path / "prices-data" / "prices.csv"
+    path.parent.mkdir()
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path

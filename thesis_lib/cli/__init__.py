@@ -1,0 +1,284 @@
+"""The ``thesis`` command: a thin layer over the public API.
+
+Every command is a few calls a notebook user could make too::
+
+    thesis screen [--universe FILE] [--pack NAME|FILE] [--top N] [--format FORMAT]
+                  [--explain] [--prices SOURCE] [--output FILE [--force]]
+    thesis explain TICKER [--pack NAME|FILE] [--universe FILE]
+    thesis validate FILE...
+    thesis layers [--universe FILE]
+    thesis watch WATCHLIST.toml [--state DIR] [--format FORMAT] [--no-fail-on-alert]
+    thesis test PACK...
+
+Exit status: 0 success; 1 an error (a bad file, an unknown ticker or pack, invalid
+files for ``validate``, failed expectations for ``test``); 2 bad command-line usage;
+3 ``watch`` ran and alerts fired (see :mod:`thesis_lib.cli._watch`).
+
+Errors print one or a few lines (what, where, how to fix) and never a traceback;
+``--debug`` shows it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+
+from thesis_lib.cli._output import Output
+from thesis_lib.errors import ThesisError
+
+__all__ = ["EXIT_ALERTS", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "main"]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_ALERTS = 3
+EXIT_INTERRUPTED = 130
+
+_FORMATS = ("table", "csv", "json", "markdown")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-05-07, got {text!r}") \
+            from None
+
+
+def _fill(*paragraphs: str) -> str:
+    """Paragraphs wrapped for help texts that keep their own line breaks."""
+    return "\n\n".join(textwrap.fill(p, 79) for p in paragraphs)
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--universe", metavar="FILE",
+                   help="universe TOML file or built-in name (default: ai-compute-2026)")
+    p.add_argument("--pack", metavar="NAME|FILE", default="one-layer-down",
+                   help="built-in pack name or pack TOML file (default: one-layer-down)")
+    p.add_argument("--prices", metavar="SOURCE",
+                   help="add market data: a CSV/Parquet price file (offline), or 'yfinance' "
+                        "(needs the market extra); default: none, fully offline")
+    p.add_argument("--snapshot", metavar="FILE",
+                   help="with a price file: per-ticker table of currency, shares and P/E")
+    p.add_argument("--since", metavar="DATE", type=_date,
+                   help="with --prices: start date of the return_since column")
+
+
+WATCH_EPILOG = """\
+exit status:
+  0  ran, no alert fired
+  3  ran, alerts fired (0 with --no-fail-on-alert), so cron can act on it
+  1  could not run: bad watchlist/universe/pack, unwritable --state, market data failed
+     (nothing is saved then)
+  2  bad command-line usage
+
+Snapshots are saved in --state (default: <watchlist id>-snapshots next to the
+watchlist file), one JSON file per run named by its UTC time; they are written
+atomically and never overwritten. A damaged newest snapshot is reported, left in
+place, and the run starts a new baseline. The file format is described in
+`python -c "import thesis_lib.watch; help(thesis_lib.watch)"`.
+"""
+
+MAIN_EPILOG = """\
+examples:
+  thesis screen --top 10                    the built-in universe and pack, offline
+  thesis screen --format csv --output ranked.csv
+  thesis explain MU                         why Micron scored what it did
+  thesis validate my-universe.toml my-pack.toml
+  thesis watch examples/watchlist.toml      a diff against the last run; exit 3 on alerts
+
+exit status: 0 ok, 1 error, 2 usage, 3 watch alerts fired. --debug shows tracebacks.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``thesis`` argument parser."""
+    from thesis_lib import __version__
+
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="thesis", formatter_class=raw, epilog=MAIN_EPILOG,
+        description="Screen listed companies against an investment thesis written as code.")
+    parser.add_argument("--version", action="version", version=f"thesis-lib {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    # The same flag after the command (`thesis screen --debug`), without resetting it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "screen", parents=[common], formatter_class=raw,
+        help="rank a universe with a rule pack (offline by default)",
+        description=_fill(
+            "Rank a universe with a rule pack. With no options: the built-in universe and "
+            "the one-layer-down pack, offline.",
+            "Formats: table (fits 100 columns), markdown, csv (every exposure and rule "
+            "contribution as a column), json (one object per company with its "
+            "contributions)."))
+    _data_options(p)
+    p.add_argument("--top", metavar="N", type=_positive, default=0,
+                   help="show only the N best-ranked companies (default: all)")
+    p.add_argument("--format", choices=_FORMATS, default="table",
+                   help="output format (default: table)")
+    p.add_argument("--explain", action="store_true",
+                   help="add each shown company's reasons (after the table; per company in json)")
+    p.add_argument("--output", metavar="FILE",
+                   help="write to FILE (atomically) instead of stdout; refuses to replace "
+                        "an existing file")
+    p.add_argument("--force", action="store_true", help="let --output replace a file")
+    p.set_defaults(handler="screen")
+
+    p = sub.add_parser(
+        "explain", parents=[common],
+        help="the reasons behind one company's score",
+        description="Show rule by rule why a company scored what it did; for an excluded "
+                    "company, which gate excluded it and why.")
+    p.add_argument("ticker", metavar="TICKER")
+    _data_options(p)
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="output format (default: text)")
+    p.set_defaults(handler="explain")
+
+    p = sub.add_parser(
+        "validate", parents=[common],
+        help="check universe, pack and watchlist files",
+        description="Check universe, pack, watchlist, chain and evidence files (the kind is "
+                    "told from the content) and print every problem with its file, location "
+                    "and fix. Exit status 0 when all are valid, 1 otherwise.")
+    p.add_argument("files", metavar="FILE", nargs="+")
+    p.add_argument("--kind", choices=("universe", "pack", "watchlist", "chain", "evidence"),
+                   help="check every FILE as this kind instead of telling it from the content")
+    p.set_defaults(handler="validate")
+
+    p = sub.add_parser(
+        "layers", parents=[common],
+        help="the supply chain: which layers sit below which, with company counts",
+        description="Print a universe's supply chain, customers first, with company counts.")
+    p.add_argument("--universe", metavar="FILE",
+                   help="universe TOML file or built-in name (default: ai-compute-2026)")
+    p.add_argument("--format", choices=_FORMATS, default="table",
+                   help="output format (default: table, a tree of tiers)")
+    p.set_defaults(handler="layers")
+
+    p = sub.add_parser(
+        "watch", parents=[common], formatter_class=raw, epilog=WATCH_EPILOG,
+        help="run a watchlist: diff against the last run, alerts, exit 3 when they fire",
+        description=_fill(
+            "Screen a watchlist, compare with the previous run's snapshot, print who "
+            "entered or left the top N, who moved and which alerts fired, and save a new "
+            "snapshot."))
+    p.add_argument("watchlist", metavar="WATCHLIST.toml")
+    p.add_argument("--state", metavar="DIR",
+                   help="snapshot folder (default: <id>-snapshots next to the watchlist)")
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
+                   help="output format (default: table)")
+    p.add_argument("--no-fail-on-alert", dest="fail_on_alert", action="store_false",
+                   help="exit 0 even when alerts fire")
+    p.add_argument("--no-save", action="store_true",
+                   help="compare with the last snapshot without saving a new one")
+    p.set_defaults(handler="watch")
+
+    p = sub.add_parser(
+        "test", parents=[common],
+        help="check rule packs against their [[expect]] entries",
+        description="Run each pack's expectations ('MU ranks above NVDA', ...) and report "
+                    "every failure. Exit status 0 when all pass, 1 otherwise.")
+    p.add_argument("packs", metavar="PACK", nargs="+", help="built-in pack name or pack file")
+    p.add_argument("--universe", metavar="FILE",
+                   help="run every expectation against this universe instead of its own")
+    p.set_defaults(handler="test")
+    return parser
+
+
+def _handlers() -> dict[str, Callable[[argparse.Namespace], Output]]:
+    from thesis_lib.cli._layers import layers_command
+    from thesis_lib.cli._packtest import packtest_command
+    from thesis_lib.cli._screen import explain_command, screen_command
+    from thesis_lib.cli._validate import validate_command
+    from thesis_lib.cli._watch import watch_command
+
+    return {"screen": screen_command, "explain": explain_command,
+            "validate": validate_command, "layers": layers_command,
+            "watch": watch_command, "test": packtest_command}
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the exit flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _error(command: str, message: str) -> None:
+    lines = message.splitlines() or [""]
+    print(f"thesis {command}: error: {lines[0]}", file=sys.stderr)
+    for line in lines[1:]:
+        print(line, file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``thesis`` console script; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (argparse printed it)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    command = args.command
+    try:
+        output = _handlers()[args.handler](args)
+    except ThesisError as exc:
+        if args.debug:
+            raise
+        _error(command, str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"thesis {command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+    except OSError as exc:
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error(command, f"{where}{exc.strerror or exc}")
+        return EXIT_ERROR
+    except Exception as exc:
+        if args.debug:
+            raise
+        _error(command, f"internal error: {type(exc).__name__}: {exc}\n"
+                        "  run again with --debug to see the traceback, and please report it")
+        return EXIT_ERROR
+    try:
+        if output.text:
+            sys.stdout.write(output.text)
+            sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `thesis screen | head`: keep the status
+        _silence_stdout()
+    return output.status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""``thesis layers``: the supply chain as a tree of tiers, with company counts."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from typing import Any
+
+from thesis_lib.cli._output import WIDTH, Output, clip, markdown_table, to_csv, to_json
+
+
+def layer_rows(universe: Any) -> list[dict[str, Any]]:
+    """One row per layer, top tier first: tier, id, name, primary and exposed counts, below."""
+    chain = universe.chain
+    primary: dict[str, int] = {}
+    for company in universe.companies:
+        if company.primary_layer is not None:
+            primary[company.primary_layer] = primary.get(company.primary_layer, 0) + 1
+    rows = []
+    for tier, layers in enumerate(chain.tiers()):
+        for layer_id in layers:
+            layer = chain.layer(layer_id)
+            rows.append({
+                "tier": tier,
+                "layer": layer_id,
+                "name": layer.name,
+                "primary": primary.get(layer_id, 0),
+                "exposed": len(universe.companies_in(layer_id)),
+                "below": list(chain.below(layer_id)),
+            })
+    return rows
+
+
+def layers_command(args: argparse.Namespace) -> Output:
+    from thesis_lib import load_universe
+
+    universe = load_universe(args.universe)
+    rows = layer_rows(universe)
+    if args.format == "json":
+        return Output(to_json({"chain": universe.chain.id, "universe": universe.id,
+                               "companies": len(universe.companies), "layers": rows}))
+    if args.format == "csv":
+        columns = ["tier", "layer", "name", "primary", "exposed", "below"]
+        return Output(to_csv(columns, [[*(r[c] for c in columns[:-1]), ";".join(r["below"])]
+                                       for r in rows]))
+    if args.format == "markdown":
+        table = markdown_table(
+            ["tier", "layer", "name", "companies (main layer)", "companies (any share)",
+             "layers below"],
+            [[r["tier"], f"`{r['layer']}`", r["name"], r["primary"], r["exposed"],
+              ", ".join(r["below"]) or "-"] for r in rows], align="rllrrl")
+        return Output(table + "\n")
+    lines = [
+        f"Supply chain {universe.chain.id!r}: {len(rows)} layers, customers at the top, "
+        f"suppliers below them.",
+        f"Universe {universe.id!r}: {len(universe.companies)} companies.",
+        "",
+        f"{'layer':<20} {'name':<38} {'main':>4} {'any':>4}  layers below",
+    ]
+    for r in rows:
+        label = "  " * r["tier"] + r["layer"]
+        start = (f"{clip(label, 20):<20} {clip(r['name'], 38):<38} {r['primary']:>4} "
+                 f"{r['exposed']:>4}  ")
+        below = textwrap.wrap(", ".join(r["below"]) or "-", WIDTH - len(start)) or ["-"]
+        lines.append(start + below[0])
+        lines += [" " * len(start) + more for more in below[1:]]
+    lines += ["", "main: companies whose largest share is in the layer; any: companies with "
+                  "any share in it."]
+    return Output("\n".join(lines) + "\n")

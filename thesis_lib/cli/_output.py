@@ -1,0 +1,122 @@
+"""Writing what a command produced: stdout, a file (atomically, never clobbering), stderr notes."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from thesis_lib.errors import ThesisError
+
+WIDTH = 100
+"""Tables fit a terminal this wide."""
+
+
+class CliError(ThesisError):
+    """A problem with the command line's own arguments or output files."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a command prints on stdout and the exit status it ends with."""
+
+    text: str = ""
+    status: int = 0
+
+
+def note(message: str) -> None:
+    """A one-line remark on stderr (never mixed into machine-readable stdout)."""
+    for line in message.splitlines() or [""]:
+        print(f"note: {line}", file=sys.stderr)
+
+
+def write_output(text: str, path: str, *, force: bool) -> Path:
+    """Write ``text`` to ``path`` atomically; refuse to replace a file unless ``force``."""
+    from thesis_lib.loading import write_atomic
+
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise CliError("is a directory", file=str(target), hint="give a file name")
+    if target.exists() and not force:
+        raise CliError("file exists; not replacing it", file=str(target),
+                       hint="pass --force to replace it, or choose another --output")
+    if not target.parent.is_dir():
+        raise CliError("no such directory", file=str(target.parent),
+                       hint="create the folder first, or choose another --output")
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise CliError(f"cannot write the file: {exc.strerror or exc}", file=str(target),
+                       hint="choose a writable location") from None
+    return target
+
+
+def finite(value: Any) -> Any:
+    """JSON-safe: NaN/inf and pandas' NA become None, numpy scalars plain Python."""
+    if value is None:
+        return None
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, str | bytes):
+        with contextlib.suppress(TypeError, ValueError):
+            value = item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    return value
+
+
+def to_json(document: Any) -> str:
+    """Indented JSON, NaN written as null."""
+    def clean(obj: Any) -> Any:
+        if isinstance(obj, Mapping):
+            return {str(k): clean(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [clean(v) for v in obj]
+        return finite(obj)
+
+    return json.dumps(clean(document), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV with a header line; None and NaN are empty cells."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        cells = []
+        for value in row:
+            value = finite(value)
+            cells.append("" if value is None else value)
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+def markdown_table(columns: Sequence[str], rows: Iterable[Sequence[Any]],
+                   align: str = "") -> str:
+    """A GitHub-style table; ``align`` has one ``l``/``r`` per column (left by default)."""
+    def cell(value: Any) -> str:
+        text = "" if finite(value) is None else str(value)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    marks = [("--:" if a == "r" else "---") for a in align.ljust(len(columns), "l")]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(marks) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters (with ``~`` marking a cut)."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "~"

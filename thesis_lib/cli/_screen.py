@@ -1,0 +1,362 @@
+"""``thesis screen`` and ``thesis explain``: a screen in four formats, one company's reasons."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thesis_lib._suggest import close_matches
+from thesis_lib.cli._output import (
+    WIDTH,
+    CliError,
+    Output,
+    clip,
+    markdown_table,
+    note,
+    to_csv,
+    to_json,
+    write_output,
+)
+from thesis_lib.frame import EXPOSURE_PREFIX, MARKET_COLUMNS, MARKET_TEXT_COLUMNS
+
+DISCLAIMER = "Exposure figures are illustrative estimates, not investment advice."
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A screen and what it was run on."""
+
+    result: Any
+    universe: Any
+    universe_label: str
+    priced: bool
+
+
+def run_screen(args: argparse.Namespace) -> Screened:
+    """Load the universe and pack named on the command line (and prices), and screen."""
+    from thesis_lib import load_universe
+    from thesis_lib.rules import load_pack, screen
+
+    universe = load_universe(args.universe)
+    pack = load_pack(args.pack)
+    label = args.universe or universe.id
+    if not args.prices:
+        if args.snapshot or args.since:
+            raise CliError("--snapshot and --since need --prices",
+                           hint="add --prices FILE.csv (or --prices yfinance)")
+        return Screened(screen(universe, pack), universe, label, priced=False)
+    from thesis_lib.errors import ScreenError
+    from thesis_lib.watch.prices import attach_prices
+
+    problems = [p for p in pack.problems(universe) if p.field == "chain"]
+    if problems:
+        raise ScreenError(problems)
+    priced = attach_prices(universe.to_frame(), args.prices, snapshot=args.snapshot,
+                           since=args.since)
+    note(priced.summary())
+    for message in priced.notes:
+        note(message)
+    return Screened(screen(priced.frame, pack), universe, label, priced=True)
+
+
+# -- pieces of a row ----------------------------------------------------------------------
+def exposures(frame: pd.DataFrame, ticker: str) -> dict[str, float]:
+    """The company's non-zero layer shares, largest first."""
+    out = {}
+    for column in frame.columns:
+        name = str(column)
+        if name.startswith(EXPOSURE_PREFIX) and name != "exposure_total":
+            value = frame.at[ticker, column]
+            if pd.notna(value) and float(value) > 0:
+                out[name[len(EXPOSURE_PREFIX):]] = float(value)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def layers_label(frame: pd.DataFrame, ticker: str, width: int = 14) -> str:
+    """``packaging`` or ``foundry+1`` (the main layer, and how many others), within ``width``."""
+    shares = exposures(frame, ticker)
+    if not shares:
+        return "-"
+    first = next(iter(shares))
+    label = first if len(shares) == 1 else f"{first}+{len(shares) - 1}"
+    return label if len(label) <= width else clip(first, width)
+
+
+def top_rules(contributions: pd.Series, width: int) -> str:
+    """The largest contributions, as many as fit in ``width``: ``hbm +3.80, evidence +0.63``."""
+    values = contributions[contributions.abs() > 5e-3]
+    values = values.iloc[np.argsort(-values.abs().to_numpy(), kind="stable")]
+    text = ""
+    for rule, value in values.items():
+        part = f"{rule} {value:+.2f}"
+        candidate = f"{text}, {part}" if text else part
+        if len(candidate) > width:
+            return text or clip(part, width)
+        text = candidate
+    return text
+
+
+def _num(value: Any) -> float:
+    """A rounded float without negative zero (penalties of 0 otherwise print as -0.0)."""
+    return round(float(value), 10) + 0.0
+
+
+def _rank(value: Any) -> str:
+    return "-" if pd.isna(value) else str(int(value))
+
+
+# -- formats ------------------------------------------------------------------------------
+def screen_table(result: Any, tickers: Sequence[str], *, marks: dict[str, str] | None = None,
+                 width: int = WIDTH) -> str:
+    """Rank, ticker, name, layers, score and top rules for ``tickers``, within ``width``."""
+    scores = result.scores
+    contributions = result.contributions
+    frame = result.frame
+    head = f"{'#':>3} {'ticker':<9} {'name':<20} {'layers':<14} {'score':>7}  top rules"
+    lines = [head]
+    rest = width - 59
+    for ticker in tickers:
+        row = scores.loc[ticker]
+        if row["passed"]:
+            rules = top_rules(contributions.loc[ticker], rest)
+        else:
+            rules = clip(f"excluded by {row['excluded_by']}", rest)
+        name = str(frame.at[ticker, "name"]) if "name" in frame.columns else ""
+        mark = (marks or {}).get(ticker, " ")
+        line = (f"{_rank(row['rank']):>3}{mark}{clip(ticker, 9):<9} {clip(name, 20):<20} "
+                f"{layers_label(frame, ticker, 14):<14} {row['score']:>+7.2f}  {rules}")
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _shown(result: Any, top: int) -> list[str]:
+    scores = result.scores
+    return [str(t) for t in (scores.head(top) if top else scores).index]
+
+
+def _footer(screened: Screened, shown: int) -> list[str]:
+    result = screened.result
+    total = len(result.frame)
+    excluded = int(result.excluded_mask.sum())
+    ranked = total - excluded
+    return [f"{total} companies, {ranked} ranked, {excluded} excluded"
+            + (f"; showing {shown}" if shown < total else "") + ".",
+            f"Pack {result.pack.id} v{result.pack.version}, universe {screened.universe_label}"
+            + (" with market data" if screened.priced else "") + ".", DISCLAIMER]
+
+
+def _csv(screened: Screened, tickers: Sequence[str]) -> str:
+    result = screened.result
+    frame, scores, contributions = result.frame, result.scores, result.contributions
+    market = [c for c in (*MARKET_COLUMNS, *MARKET_TEXT_COLUMNS) if c in frame.columns]
+    rules = [str(r) for r in contributions.columns]
+    layer_ids = [str(c)[len(EXPOSURE_PREFIX):] for c in frame.columns
+                 if str(c).startswith(EXPOSURE_PREFIX) and str(c) != "exposure_total"]
+    columns = ["rank", "ticker", "name", "primary_layer", "score", "passed", "excluded_by",
+               *[f"exposure_{layer}" for layer in layer_ids], *market,
+               *[f"contribution_{r}" for r in rules]]
+    rows = []
+    for ticker in tickers:
+        s = scores.loc[ticker]
+        rows.append([
+            None if pd.isna(s["rank"]) else int(s["rank"]), ticker,
+            frame.at[ticker, "name"] if "name" in frame.columns else None,
+            frame.at[ticker, "primary_layer"] if "primary_layer" in frame.columns else None,
+            _num(s["score"]), bool(s["passed"]),
+            None if pd.isna(s["excluded_by"]) else str(s["excluded_by"]).replace(", ", ";"),
+            *[frame.at[ticker, f"exposure_{layer}"] for layer in layer_ids],
+            *[frame.at[ticker, c] for c in market],
+            *[_num(contributions.at[ticker, r]) for r in rules],
+        ])
+    return to_csv(columns, rows)
+
+
+def explanation_rows(explanation: Any) -> list[dict[str, Any]]:
+    """One dict per rule of an :class:`~thesis_lib.Explanation`."""
+    return [
+        {"rule": r.rule, "kind": r.kind, "value": r.value, "weight": r.weight,
+         "contribution": r.contribution, "status": r.status, "why": r.why}
+        for r in explanation.table.itertuples(index=False)
+    ]
+
+
+def _json(screened: Screened, tickers: Sequence[str], *, explain: bool) -> str:
+    result = screened.result
+    frame, scores, contributions = result.frame, result.scores, result.contributions
+    market = [c for c in (*MARKET_COLUMNS, *MARKET_TEXT_COLUMNS) if c in frame.columns]
+    companies = []
+    for ticker in tickers:
+        s = scores.loc[ticker]
+        item: dict[str, Any] = {
+            "rank": None if pd.isna(s["rank"]) else int(s["rank"]),
+            "ticker": ticker,
+            "name": frame.at[ticker, "name"] if "name" in frame.columns else None,
+            "primary_layer": (frame.at[ticker, "primary_layer"]
+                              if "primary_layer" in frame.columns else None),
+            "exposures": exposures(frame, ticker),
+            "score": _num(s["score"]),
+            "passed": bool(s["passed"]),
+            "excluded_by": [] if pd.isna(s["excluded_by"])
+            else str(s["excluded_by"]).split(", "),
+            "contributions": {str(r): _num(v)
+                              for r, v in contributions.loc[ticker].items()},
+        }
+        if market:
+            item["market"] = {c: frame.at[ticker, c] for c in market}
+        if explain:
+            item["explanation"] = explanation_rows(result.explain(ticker))
+        companies.append(item)
+    document = {
+        "pack": {"id": result.pack.id, "version": result.pack.version},
+        "universe": screened.universe_label,
+        "companies_total": len(frame),
+        "ranked": int((~result.excluded_mask).sum()),
+        "rules": [{"id": r.id, "kind": r.kind, "weight": r.weight, "why": r.why}
+                  for r in result.pack.rules],
+        "companies": companies,
+    }
+    return to_json(document)
+
+
+def _markdown(screened: Screened, tickers: Sequence[str], *, explain: bool) -> str:
+    result = screened.result
+    scores, contributions, frame = result.scores, result.contributions, result.frame
+    rows = []
+    for ticker in tickers:
+        s = scores.loc[ticker]
+        rules = (top_rules(contributions.loc[ticker], 200) if s["passed"]
+                 else f"excluded by {s['excluded_by']}")
+        rows.append([_rank(s["rank"]), f"`{ticker}`", frame.at[ticker, "name"],
+                     ", ".join(exposures(frame, ticker)) or "-", f"{s['score']:+.2f}", rules])
+    parts = [markdown_table(["#", "ticker", "name", "layers", "score", "top rules"], rows,
+                            align="rlllrl"),
+             "", " ".join(_footer(screened, len(tickers)))]
+    if explain:
+        for ticker in tickers:
+            parts += ["", "```", render_explanation(result, ticker), "```"]
+    return "\n".join(parts) + "\n"
+
+
+def screen_command(args: argparse.Namespace) -> Output:
+    screened = run_screen(args)
+    tickers = _shown(screened.result, args.top)
+    fmt = args.format
+    if fmt == "table":
+        parts = [screen_table(screened.result, tickers), "", *_footer(screened, len(tickers))]
+        if args.explain:
+            for ticker in tickers:
+                parts += ["", render_explanation(screened.result, ticker)]
+        text = "\n".join(parts) + "\n"
+    elif fmt == "markdown":
+        text = _markdown(screened, tickers, explain=args.explain)
+    elif fmt == "json":
+        text = _json(screened, tickers, explain=args.explain)
+    else:
+        if args.explain:
+            note("--explain adds nothing to csv: every rule's contribution is a column")
+        text = _csv(screened, tickers)
+    if args.output:
+        target = write_output(text, args.output, force=args.force)
+        note(f"wrote {len(tickers)} companies ({fmt}) to {target}")
+        return Output("")
+    return Output(text)
+
+
+# -- explain ------------------------------------------------------------------------------
+def resolve_ticker(result: Any, ticker: str) -> str:
+    """``ticker`` as the screen spells it (case-insensitive), or an error with close matches."""
+    index = [str(t) for t in result.frame.index]
+    if ticker in index:
+        return ticker
+    folded = {t.casefold(): t for t in index}
+    if ticker.casefold() in folded:
+        return folded[ticker.casefold()]
+    names = ({str(t): str(n) for t, n in result.frame["name"].items()}
+             if "name" in result.frame.columns else {})
+    by_name = {n.casefold(): t for t, n in names.items()}
+    hits = [t for t, n in names.items() if len(ticker) >= 3 and ticker.casefold() in n.casefold()]
+    hits += [by_name[n] for n in close_matches(ticker.casefold(), list(by_name))]
+    hits += close_matches(ticker, index)
+    hits = list(dict.fromkeys(hits))[:4]
+    if hits:
+        hint = "did you mean " + " or ".join(
+            f"{t!r} ({names[t]})" if t in names else repr(t) for t in hits) + "?"
+    else:
+        hint = "`thesis screen` lists every ticker"
+    raise CliError(f"unknown ticker {ticker!r}", hint=hint)
+
+
+def _wrap(text: str, indent: int) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=" " * indent,
+                         subsequent_indent=" " * indent) or [""]
+
+
+def render_explanation(result: Any, ticker: str) -> str:
+    """One company's score, reason by reason, readable on a 100-column terminal."""
+    e = result.explain(ticker)
+    pack = result.pack
+    lines: list[str] = []
+    head = f"{e.ticker} ({e.name})"
+    if e.passed:
+        lines.append(f"{head}: rank {e.rank} of {e.of}, score {e.score:+.3f} "
+                     f"(pack {pack.id} v{pack.version})")
+    else:
+        lines.append(f"{head}: EXCLUDED, not ranked (its rules add up to {e.score:+.3f}; "
+                     f"pack {pack.id} v{pack.version})")
+        excluded = result.excluded
+        for row in excluded[excluded["ticker"] == e.ticker].itertuples(index=False):
+            rule = pack.rule(str(row.rule))
+            what = "gate" if rule.kind == "gate" else f"{rule.kind} rule"
+            lines.append(f"  excluded by {what} {row.rule!r}: {row.reason} "
+                         f"(expression: {rule.expression})")
+            lines += _wrap(str(row.why), 4)
+    table = e.table
+    scoring = table[(table["kind"] != "gate") & (table["contribution"].abs() > 5e-4)]
+    if len(scoring):
+        lines.append("  contributions, largest first:")
+        for r in scoring.itertuples(index=False):
+            value = "missing" if pd.isna(r.value) else f"{r.value:.3f}"
+            lines.append(f"  {r.contribution:+8.3f}  {r.rule:<22} {r.kind} {r.weight:g} "
+                         f"x {value}")
+            lines += _wrap(str(r.why), 12)
+    gates = table[(table["kind"] == "gate") & (table["status"] == "ok")]
+    if len(gates):
+        lines.append("  gates passed: " + ", ".join(str(g) for g in gates["rule"]))
+    missing = table[table["status"].str.startswith("missing")]
+    missing = missing[missing["kind"] != "gate"] if e.passed else missing
+    if len(missing):
+        lines.append("  missing data: " + "; ".join(
+            f"{r.rule} {r.status.removeprefix('missing: ')}"
+            for r in missing.itertuples(index=False)))
+    zero = table[(table["kind"] != "gate") & (table["contribution"].abs() <= 5e-4)
+                 & (table["status"] == "ok")]
+    if len(zero):
+        lines += textwrap.wrap("no contribution: " + ", ".join(str(z) for z in zero["rule"]),
+                               WIDTH, initial_indent="  ", subsequent_indent="    ")
+    return "\n".join(lines)
+
+
+def explain_command(args: argparse.Namespace) -> Output:
+    screened = run_screen(args)
+    result = screened.result
+    ticker = resolve_ticker(result, args.ticker)
+    if args.format == "json":
+        e = result.explain(ticker)
+        excluded = result.excluded
+        gates = [
+            {"rule": str(r.rule), "reason": str(r.reason), "why": str(r.why)}
+            for r in excluded[excluded["ticker"] == ticker].itertuples(index=False)
+        ]
+        return Output(to_json({
+            "ticker": e.ticker, "name": e.name, "score": e.score, "rank": e.rank,
+            "ranked": e.of, "passed": e.passed, "excluded_by": gates,
+            "pack": {"id": result.pack.id, "version": result.pack.version},
+            "rules": explanation_rows(e),
+        }))
+    return Output(render_explanation(result, ticker) + "\n")

@@ -1,0 +1,123 @@
+"""``thesis validate``: check universe, pack, watchlist, chain and evidence files."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from thesis_lib.cli._output import Output
+from thesis_lib.errors import Problem, ThesisError
+
+KINDS = ("universe", "pack", "watchlist", "chain", "evidence")
+_WATCHLIST_KEYS = {"alerts", "always_show", "top", "prices", "pack", "universe"}
+
+
+def detect_kind(data: Mapping[str, Any]) -> str | None:
+    """What a parsed TOML file is, from its keys: universe, pack, watchlist, chain, evidence."""
+    keys = set(data)
+    if "companies" in keys:
+        return "universe"
+    if "rules" in keys:
+        return "pack"
+    if keys & _WATCHLIST_KEYS:
+        return "watchlist"
+    if "layers" in keys:
+        return "chain"
+    if keys and keys <= {"evidence"}:
+        return "evidence"
+    return None
+
+
+def _check_universe(path: str) -> tuple[list[Problem], str]:
+    from thesis_lib import load_universe
+
+    universe = load_universe(path)
+    listed = sum(c.listed for c in universe.companies)
+    return [], (f"universe {universe.id!r}: {len(universe.companies)} companies ({listed} "
+                f"listed), {len(universe.chain)} layers, {len(universe.evidence)} evidence")
+
+
+def _check_pack(path: str) -> tuple[list[Problem], str]:
+    from thesis_lib.rules import load_pack, validate_pack
+
+    problems = validate_pack(path)
+    if problems:
+        return problems, ""
+    pack = load_pack(path)
+    return [], (f"pack {pack.id!r} v{pack.version}: {len(pack.rules)} rules "
+                f"({len(pack.gates)} gates), {len(pack.expect)} expectations")
+
+
+def _check_watchlist(path: str) -> tuple[list[Problem], str]:
+    from thesis_lib.watch import load_watchlist, watchlist_problems
+
+    problems = watchlist_problems(path)
+    if problems:
+        return problems, ""
+    wl = load_watchlist(path)
+    return [], (f"watchlist {wl.id!r}: top {wl.top} of {wl.universe} with {wl.pack}, "
+                f"{len(wl.alerts)} alerts")
+
+
+def _check_chain(path: str) -> tuple[list[Problem], str]:
+    from thesis_lib import load_chain
+
+    chain = load_chain(path)
+    return [], f"chain {chain.id!r}: {len(chain)} layers"
+
+
+def _check_evidence(path: str) -> tuple[list[Problem], str]:
+    from thesis_lib import load_evidence
+
+    return [], f"evidence: {len(load_evidence(path))} claims"
+
+
+CHECKS: dict[str, Callable[[str], tuple[list[Problem], str]]] = {
+    "universe": _check_universe,
+    "pack": _check_pack,
+    "watchlist": _check_watchlist,
+    "chain": _check_chain,
+    "evidence": _check_evidence,
+}
+
+
+def check_file(path: str, kind: str | None = None) -> tuple[str | None, list[Problem], str]:
+    """``(kind, problems, summary)`` for one file; problems is [] when it is valid."""
+    from thesis_lib.loading import read_toml
+
+    if kind is None:
+        try:
+            data = read_toml(path)
+        except ThesisError as exc:
+            return None, list(exc.problems), ""
+        kind = detect_kind(data)
+        if kind is None:
+            return None, [Problem(
+                "cannot tell what kind of file this is", file=path,
+                hint="a universe has [[companies]], a pack [[rules]], a watchlist pack/"
+                     "universe/top/[[alerts]], a chain [[layers]]; or pass --kind")], ""
+    try:
+        problems, summary = CHECKS[kind](path)
+    except ThesisError as exc:
+        problems, summary = list(exc.problems), ""
+    return kind, [p.located(file=path) for p in problems], summary
+
+
+def validate_command(args: argparse.Namespace) -> Output:
+    lines: list[str] = []
+    bad = 0
+    for path in args.files:
+        kind, problems, summary = check_file(path, args.kind)
+        if problems:
+            bad += 1
+            what = f" ({kind})" if kind else ""
+            count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+            lines.append(f"{path}{what}: {count}")
+            lines += [f"  - {p}" for p in problems]
+        else:
+            lines.append(f"{path}: ok, {summary}")
+    total = len(args.files)
+    if total > 1:
+        lines.append(f"{total - bad} of {total} files valid")
+    return Output("\n".join(lines) + "\n", status=1 if bad else 0)

@@ -1,0 +1,108 @@
+"""Scripted watchlists: screen on a schedule, compare with the last run, alert on changes.
+
+A watchlist is a TOML file::
+
+    # my-watchlist.toml
+    id = "core"                       # names the snapshot files (default: the file name)
+    description = "One layer down, top 10"
+    universe = "ai-compute-2026"      # a built-in universe, or a file (relative to this one)
+    pack = "one-layer-down"           # a built-in pack, or a file (relative to this one)
+    top = 10                          # how many names to track
+    always_show = ["NVDA", "MU"]      # shown (and tracked for moves) wherever they rank
+
+    [prices]                          # optional; `prices = "yfinance"` is short for this
+    source = "data/prices.csv"        # "yfinance" (needs the market extra) or a price file
+    snapshot = "data/snapshot.csv"    # optional, files only: currency, shares, P/E per ticker
+    since = 2026-05-07                # optional: start date of the return_since column
+
+    [[alerts]]
+    id = "micron-breaks-out"          # optional; shown when the alert fires
+    kind = "score_crosses"            # the score crosses `threshold`
+    ticker = "MU"                     # a ticker, or "any" (the default)
+    threshold = 5.0
+    direction = "up"                  # up | down | either (default)
+
+    [[alerts]]
+    kind = "rank_moves"               # the rank changes by at least `min_change` places
+    min_change = 5
+    direction = "either"              # up (towards rank 1) | down | either
+
+    [[alerts]]
+    kind = "enters_top"               # a name enters the top `n` (default: `top`)
+    n = 5
+
+    [[alerts]]
+    kind = "leaves_top"               # a name leaves the top `n` (dropped, excluded, gone)
+
+    [[alerts]]
+    kind = "gate_starts"              # gate `gate` (a rule id, or "any") starts excluding
+    gate = "listed"
+
+    [[alerts]]
+    kind = "gate_stops"               # ... or stops excluding a name
+
+Every alert takes an optional ``id`` and ``ticker``. Unknown keys are errors, and so
+are tickers and gates the universe and pack do not have (``thesis validate`` lists
+every problem at once).
+
+A run (:func:`run_watch`, or ``thesis watch FILE``) screens, compares with the newest
+snapshot in the state folder (``<id>-snapshots`` next to the file unless told
+otherwise), and saves a new snapshot (:class:`SnapshotStore`: one JSON file per run,
+named by its UTC time, written atomically and never overwritten; a failed run writes
+nothing). The first run is a baseline: nothing to compare, no alerts. A damaged newest
+snapshot is reported, left in place, and the run starts a new baseline.
+
+The diff (:class:`WatchDiff`) lists who **entered** and **left** the top N, who
+**moved** (other tracked names whose rank or score changed, old -> new), tickers added
+to or removed from the universe, and the **alerts** that fired.
+
+``thesis watch`` exits with status 0 when it ran and no alert fired, 3 when it ran and
+alerts fired (``--no-fail-on-alert`` makes that 0 too), 1 when it could not run (a bad
+file, an unwritable state folder, failed market data) and 2 for bad command-line usage.
+"""
+
+from thesis_lib.watch.diff import Change, FiredAlert, WatchDiff, compare
+from thesis_lib.watch.model import (
+    ALERT_KINDS,
+    Alert,
+    EntersTop,
+    GateStarts,
+    GateStops,
+    LeavesTop,
+    PriceSource,
+    RankMoves,
+    ScoreCrosses,
+    Watchlist,
+    load_watchlist,
+    parse_watchlist,
+    watchlist_problems,
+)
+from thesis_lib.watch.run import WatchRun, default_state_dir, run_watch, screen_watchlist
+from thesis_lib.watch.snapshot import Snapshot, SnapshotRow, SnapshotStore
+
+__all__ = [
+    "ALERT_KINDS",
+    "Alert",
+    "Change",
+    "EntersTop",
+    "FiredAlert",
+    "GateStarts",
+    "GateStops",
+    "LeavesTop",
+    "PriceSource",
+    "RankMoves",
+    "ScoreCrosses",
+    "Snapshot",
+    "SnapshotRow",
+    "SnapshotStore",
+    "WatchDiff",
+    "WatchRun",
+    "Watchlist",
+    "compare",
+    "default_state_dir",
+    "load_watchlist",
+    "parse_watchlist",
+    "run_watch",
+    "screen_watchlist",
+    "watchlist_problems",
+]

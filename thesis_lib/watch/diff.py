@@ -1,0 +1,240 @@
+"""Comparing two snapshots: who entered or left the top N, who moved, which alerts fired."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from thesis_lib.watch.model import (
+    ANY,
+    EntersTop,
+    GateStarts,
+    GateStops,
+    LeavesTop,
+    RankMoves,
+    ScoreCrosses,
+    Watchlist,
+)
+from thesis_lib.watch.snapshot import Snapshot, SnapshotRow
+
+__all__ = ["Change", "FiredAlert", "WatchDiff", "compare"]
+
+#: Score changes smaller than this (half the last printed decimal) do not count as moves.
+SCORE_EPSILON = 0.005
+
+
+@dataclass(frozen=True)
+class Change:
+    """One company's rank and score before and after (None where it had none)."""
+
+    ticker: str
+    name: str
+    old_rank: int | None
+    new_rank: int | None
+    old_score: float | None
+    new_score: float | None
+    note: str = ""
+
+    @property
+    def places(self) -> int | None:
+        """Places gained (positive: towards rank 1); None unless ranked both times."""
+        if self.old_rank is None or self.new_rank is None:
+            return None
+        return self.old_rank - self.new_rank
+
+    def to_dict(self) -> dict[str, object]:
+        return {"ticker": self.ticker, "name": self.name, "old_rank": self.old_rank,
+                "new_rank": self.new_rank, "old_score": self.old_score,
+                "new_score": self.new_score, "note": self.note}
+
+
+@dataclass(frozen=True)
+class FiredAlert:
+    """An alert that fired: its ``id`` (None if it has none), ``kind``, a description of
+    the ``rule``, the company, and a ``message`` saying what happened."""
+
+    id: str | None
+    kind: str
+    rule: str
+    ticker: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.message}" if self.id else self.message
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"id": self.id, "kind": self.kind, "rule": self.rule, "ticker": self.ticker,
+                "message": self.message}
+
+
+@dataclass(frozen=True)
+class WatchDiff:
+    """What changed between two snapshots of a watchlist.
+
+    - ``entered`` / ``left``: companies that entered or left the top ``top``;
+    - ``moved``: other tracked companies (in the top ``top`` before or now, or in
+      ``always_show``) whose rank or score changed;
+    - ``added`` / ``removed``: tickers new to, or gone from, the universe;
+    - ``alerts``: every alert that fired, in the order of the watchlist's alerts.
+
+    ``baseline`` is True when there was no previous snapshot to compare with.
+    """
+
+    top: int
+    baseline: bool
+    entered: tuple[Change, ...] = ()
+    left: tuple[Change, ...] = ()
+    moved: tuple[Change, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    alerts: tuple[FiredAlert, ...] = ()
+
+    @property
+    def fired(self) -> bool:
+        """True when at least one alert fired."""
+        return bool(self.alerts)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.entered or self.left or self.moved or self.added or self.removed)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "top": self.top, "baseline": self.baseline,
+            "entered": [c.to_dict() for c in self.entered],
+            "left": [c.to_dict() for c in self.left],
+            "moved": [c.to_dict() for c in self.moved],
+            "added": list(self.added), "removed": list(self.removed),
+            "alerts": [a.to_dict() for a in self.alerts],
+        }
+
+
+def _in_top(row: SnapshotRow | None, n: int) -> bool:
+    return row is not None and row.rank is not None and row.rank <= n
+
+
+def _change(ticker: str, old: SnapshotRow | None, new: SnapshotRow | None,
+            note: str = "") -> Change:
+    either = new if new is not None else old
+    name = either.name if either is not None else ""
+    return Change(ticker=ticker, name=name,
+                  old_rank=old.rank if old else None, new_rank=new.rank if new else None,
+                  old_score=old.score if old else None, new_score=new.score if new else None,
+                  note=note)
+
+
+def _why_out(new: SnapshotRow | None) -> str:
+    if new is None:
+        return "gone from the universe"
+    if not new.passed:
+        return "excluded by " + ", ".join(new.excluded_by) if new.excluded_by else "excluded"
+    return ""
+
+
+def compare(previous: Snapshot | None, current: Snapshot, watchlist: Watchlist) -> WatchDiff:
+    """The :class:`WatchDiff` from ``previous`` to ``current`` (a baseline if None)."""
+    n = watchlist.top
+    if previous is None:
+        return WatchDiff(top=n, baseline=True)
+    old_tickers, new_tickers = set(previous.tickers), set(current.tickers)
+    entered = [
+        _change(t, previous.row(t), current.row(t),
+                "" if t in old_tickers else "new in the universe")
+        for t in current.tickers
+        if _in_top(current.row(t), n) and not _in_top(previous.row(t), n)
+    ]
+    left = [
+        _change(t, previous.row(t), current.row(t), _why_out(current.row(t)))
+        for t in previous.tickers
+        if _in_top(previous.row(t), n) and not _in_top(current.row(t), n)
+    ]
+    done = {c.ticker for c in (*entered, *left)}
+    tracked = {r.ticker for r in (*previous.in_top(n), *current.in_top(n))}
+    tracked |= set(watchlist.always_show)
+    moved = []
+    for ticker in current.tickers:
+        old, new = previous.row(ticker), current.row(ticker)
+        if ticker in done or ticker not in tracked or old is None or new is None:
+            continue
+        if old.rank != new.rank or abs(old.score - new.score) >= SCORE_EPSILON:
+            moved.append(_change(ticker, old, new, _why_out(new)))
+    entered.sort(key=lambda c: (c.new_rank or 0, c.ticker))
+    left.sort(key=lambda c: (c.old_rank or 0, c.ticker))
+    return WatchDiff(
+        top=n,
+        baseline=False,
+        entered=tuple(entered),
+        left=tuple(left),
+        moved=tuple(moved),
+        added=tuple(t for t in current.tickers if t not in old_tickers),
+        removed=tuple(t for t in previous.tickers if t not in new_tickers),
+        alerts=tuple(_fire_all(previous, current, watchlist)),
+    )
+
+
+def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> list[FiredAlert]:
+    fired: list[FiredAlert] = []
+    for alert in watchlist.alerts:
+        rule = alert.describe()
+        if isinstance(alert, EntersTop | LeavesTop):
+            rule = rule.replace("top N", f"top {watchlist.top_n(alert)}")
+
+        def out(ticker: str, message: str, alert_id: str | None = alert.id,
+                kind: str = alert.kind, rule: str = rule) -> None:
+            fired.append(FiredAlert(id=alert_id, kind=kind, rule=rule, ticker=ticker,
+                                    message=message))
+
+        if isinstance(alert, EntersTop | LeavesTop):
+            n = watchlist.top_n(alert)
+            tickers: Iterable[str] = (current.tickers if isinstance(alert, EntersTop)
+                                      else previous.tickers)
+            for t in tickers:
+                old, new = previous.row(t), current.row(t)
+                if not alert.applies_to(t):
+                    continue
+                if isinstance(alert, EntersTop):
+                    if new is None or not _in_top(new, n) or _in_top(old, n):
+                        continue
+                    was = ("new in the universe" if old is None
+                           else f"was rank {old.rank}" if old.rank else "was excluded")
+                    out(t, f"{t} entered the top {n} at rank {new.rank} ({was})")
+                elif old is not None and _in_top(old, n) and not _in_top(new, n):
+                    now = _why_out(new) or (f"now rank {new.rank}" if new else "")
+                    out(t, f"{t} left the top {n}: was rank {old.rank}, {now}")
+            continue
+        for t in current.tickers:
+            old, new = previous.row(t), current.row(t)
+            if old is None or new is None or not alert.applies_to(t):
+                continue
+            if isinstance(alert, ScoreCrosses):
+                x = alert.threshold
+                up = old.score < x <= new.score
+                down = new.score < x <= old.score
+                if (up and alert.direction in ("up", "either")) or \
+                        (down and alert.direction in ("down", "either")):
+                    way = "rose through" if up else "fell through"
+                    out(t, f"{t} score {way} {x:g}: {old.score:+.2f} -> {new.score:+.2f}")
+            elif isinstance(alert, RankMoves):
+                if old.rank is None or new.rank is None:
+                    continue
+                places = old.rank - new.rank
+                wanted = {"up": places > 0, "down": places < 0, "either": places != 0}
+                if abs(places) >= alert.min_change and wanted[alert.direction]:
+                    way = "up" if places > 0 else "down"
+                    out(t, f"{t} moved {way} {abs(places)} places: rank {old.rank} -> "
+                           f"{new.rank}")
+            elif isinstance(alert, GateStarts | GateStops):
+                starts = isinstance(alert, GateStarts)
+                before, after = set(old.excluded_by), set(new.excluded_by)
+                changed = sorted(after - before) if starts else sorted(before - after)
+                if alert.gate != ANY:
+                    changed = [g for g in changed if g == alert.gate]
+                for gate in changed:
+                    if starts:
+                        out(t, f"{t} is now excluded by {gate!r} (was "
+                               f"{'rank ' + str(old.rank) if old.rank else 'excluded'})")
+                    else:
+                        still = f"still excluded by {', '.join(sorted(after))}" if after \
+                            else f"now rank {new.rank}"
+                        out(t, f"{t} is no longer excluded by {gate!r} ({still})")
+    return fired

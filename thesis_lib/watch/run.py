@@ -1,0 +1,141 @@
+"""One watchlist run: screen, compare with the last snapshot, save the new one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from thesis_lib.errors import DataError, ScreenError, ThesisError
+from thesis_lib.watch.diff import WatchDiff, compare
+from thesis_lib.watch.model import Watchlist, excluding_rules
+from thesis_lib.watch.snapshot import Snapshot, SnapshotStore
+
+__all__ = ["WatchRun", "default_state_dir", "run_watch", "screen_watchlist"]
+
+
+@dataclass(frozen=True)
+class WatchRun:
+    """What :func:`run_watch` did.
+
+    ``result`` is the screen, ``snapshot`` what was saved (at ``saved_path``, None when
+    not saved), ``previous`` the snapshot compared with (at ``previous_path``), ``diff``
+    the comparison, ``notes`` things worth telling the user (a damaged previous snapshot,
+    a changed pack, incomplete market data), one line each.
+    """
+
+    watchlist: Watchlist
+    result: Any
+    snapshot: Snapshot
+    diff: WatchDiff
+    previous: Snapshot | None
+    previous_path: Path | None
+    saved_path: Path | None
+    notes: tuple[str, ...]
+    market: Any = None
+
+    @property
+    def fired(self) -> bool:
+        return self.diff.fired
+
+
+def default_state_dir(watchlist: Watchlist) -> Path:
+    """``<watchlist folder>/<id>-snapshots``: where snapshots go unless told otherwise."""
+    return watchlist.base_dir / f"{watchlist.id}-snapshots"
+
+
+def screen_watchlist(watchlist: Watchlist, *, progress: bool | None = None) -> tuple[Any, Any,
+                                                                                    list[str]]:
+    """Screen a watchlist's universe with its pack (and prices, if it names a source).
+
+    Returns ``(result, market_attachment_or_None, notes)``. Raises if the universe or the
+    pack cannot be loaded, or if the watchlist names tickers or gates they lack.
+    """
+    from thesis_lib.loading import load_universe
+    from thesis_lib.rules import load_pack, screen
+
+    file = str(watchlist.file) if watchlist.file else None
+    try:
+        universe = load_universe(watchlist.universe_source())
+    except ThesisError as exc:
+        raise type(exc)([p.located(file=file, item="universe") for p in exc.problems]) \
+            from None
+    try:
+        pack = load_pack(watchlist.pack_source())
+    except ThesisError as exc:
+        raise type(exc)([p.located(file=file, item="pack") for p in exc.problems]) from None
+    problems = watchlist.reference_problems(universe.tickers, [r.id for r in pack.rules],
+                                            excluding_rules(pack))
+    if problems:
+        raise DataError(problems)
+    notes: list[str] = []
+    if watchlist.prices is None:
+        return screen(universe, pack), None, notes
+    from thesis_lib.watch.prices import attach_prices
+
+    chain_problems = [p for p in pack.problems(universe) if p.field == "chain"]
+    if chain_problems:
+        raise ScreenError(chain_problems)
+    spec = watchlist.prices
+    source = spec.source if spec.source == "yfinance" else watchlist.resolve(spec.source)
+    snapshot = watchlist.resolve(spec.snapshot) if spec.snapshot else None
+    priced = attach_prices(universe.to_frame(), source, snapshot=snapshot, since=spec.since,
+                           progress=progress)
+    notes += [priced.summary(), *priced.notes]
+    return screen(priced.frame, pack), priced.attachment, notes
+
+
+def run_watch(
+    watchlist: Watchlist,
+    state_dir: str | os.PathLike[str] | None = None,
+    *,
+    now: dt.datetime | None = None,
+    save: bool = True,
+    progress: bool | None = None,
+) -> WatchRun:
+    """Screen ``watchlist``, compare with its newest snapshot and save a new one.
+
+    - ``state_dir``: the snapshot folder (:func:`default_state_dir` by default). It is
+      checked for writing before any work, and nothing is written if the run fails.
+    - A damaged newest snapshot is reported in ``notes`` and left in place; the run
+      then starts a new baseline (no diff, no alerts).
+    - ``save=False`` compares without saving; ``now`` sets the snapshot's time.
+    """
+    store = SnapshotStore(state_dir if state_dir is not None else default_state_dir(watchlist),
+                          watchlist.id)
+    if save:
+        store.ensure_writable()
+    result, market, notes = screen_watchlist(watchlist, progress=progress)
+    taken_at = now if now is not None else dt.datetime.now(dt.UTC)
+    if taken_at.tzinfo is None:
+        taken_at = taken_at.replace(tzinfo=dt.UTC)
+    snapshot = Snapshot.from_result(
+        result, watchlist=watchlist.id, top=watchlist.top, taken_at=taken_at,
+        universe=watchlist.universe,
+        prices=watchlist.prices.source if watchlist.prices else None)
+    previous: Snapshot | None = None
+    previous_path: Path | None = None
+    try:
+        latest = store.load_latest()
+    except ThesisError as exc:
+        previous_path = store.latest_path()
+        notes.append(f"the previous snapshot is unreadable and was left in place ({exc}); "
+                     "starting a new baseline")
+    else:
+        if latest is not None:
+            previous_path, previous = latest
+    if previous is not None:
+        if (previous.pack, previous.pack_version) != (snapshot.pack, snapshot.pack_version):
+            notes.append(f"the pack changed since the previous snapshot ({previous.pack} "
+                         f"v{previous.pack_version} -> {snapshot.pack} "
+                         f"v{snapshot.pack_version}); some moves may come from that")
+        if previous.universe != snapshot.universe:
+            notes.append(f"the universe changed since the previous snapshot "
+                         f"({previous.universe} -> {snapshot.universe})")
+    diff = compare(previous, snapshot, watchlist)
+    saved = store.save(snapshot) if save else None
+    return WatchRun(watchlist=watchlist, result=result, snapshot=snapshot, diff=diff,
+                    previous=previous, previous_path=previous_path, saved_path=saved,
+                    notes=tuple(notes), market=market)

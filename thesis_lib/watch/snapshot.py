@@ -1,0 +1,299 @@
+"""Snapshots of a watchlist's screen, one JSON file per run, and the folder that keeps them.
+
+A snapshot file is named ``<watchlist id>-<UTC time>.json`` (``core-20260520T070001Z.json``;
+a second run in the same second gets ``-2``), holds every company's score, rank and gate
+outcome, and is never overwritten: each run adds a file. It is written to a hidden
+temporary file in the same folder, flushed to disk, then published under its final name
+with a hard link (or a rename where links are not supported), so a run killed halfway
+leaves at most a hidden ``.tmp`` file behind and the last good snapshot readable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import Field, PrivateAttr
+
+from thesis_lib.errors import DataError
+from thesis_lib.models._base import Model
+
+__all__ = ["Snapshot", "SnapshotRow", "SnapshotStore"]
+
+SNAPSHOT_FORMAT = "thesis-watch-snapshot"
+#: Leftover temporary files (from killed runs) older than this are removed by the next save.
+STALE_TEMP_SECONDS = 3600
+
+
+class SnapshotRow(Model):
+    """One company in a snapshot. ``rank`` is None for excluded companies."""
+
+    item_label = ("company", "ticker")
+
+    ticker: str = Field(min_length=1)
+    name: str = ""
+    layer: str | None = None
+    score: float = Field(allow_inf_nan=False)
+    rank: int | None = Field(default=None, ge=1)
+    passed: bool
+    excluded_by: tuple[str, ...] = ()
+
+
+class Snapshot(Model):
+    """A watchlist's screen at one moment: every company's score, rank and gate outcome."""
+
+    format: Literal["thesis-watch-snapshot"] = "thesis-watch-snapshot"
+    version: Literal[1] = 1
+    watchlist: str = Field(min_length=1)
+    taken_at: dt.datetime
+    universe: str = ""
+    pack: str = ""
+    pack_version: str = ""
+    prices: str | None = None
+    top: int = Field(ge=1)
+    companies: tuple[SnapshotRow, ...] = ()
+
+    _rows: dict[str, SnapshotRow] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._rows = {row.ticker: row for row in self.companies}
+
+    def row(self, ticker: str) -> SnapshotRow | None:
+        """The row of ``ticker``, or None if the company was not in the screen."""
+        return self._rows.get(ticker)
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        return tuple(self._rows)
+
+    def in_top(self, n: int) -> list[SnapshotRow]:
+        """Ranked companies with rank <= ``n``, best first."""
+        rows = [r for r in self.companies if r.rank is not None and r.rank <= n]
+        return sorted(rows, key=lambda r: (r.rank, r.ticker))
+
+    @classmethod
+    def from_result(
+        cls,
+        result: Any,
+        *,
+        watchlist: str,
+        top: int,
+        taken_at: dt.datetime,
+        universe: str = "",
+        prices: str | None = None,
+    ) -> Snapshot:
+        """Snapshot a :class:`~thesis_lib.ScreenResult` (every company, in rank order)."""
+        scores = result.scores
+        frame = result.frame
+        names = frame["name"] if "name" in frame.columns else None
+        layers = frame["primary_layer"] if "primary_layer" in frame.columns else None
+        rows = []
+        for ticker, row in scores.iterrows():
+            rank = row["rank"]
+            reasons = row["excluded_by"]
+            layer = layers.loc[ticker] if layers is not None else None
+            rows.append(SnapshotRow(
+                ticker=str(ticker),
+                name=str(names.loc[ticker]) if names is not None else "",
+                layer=None if layer is None or pd.isna(layer) else str(layer),
+                score=round(float(row["score"]), 10),
+                rank=None if pd.isna(rank) else int(rank),
+                passed=bool(row["passed"]),
+                excluded_by=tuple(str(reasons).split(", ")) if isinstance(reasons, str) else (),
+            ))
+        snapshot: Snapshot = cls(
+            watchlist=watchlist, taken_at=taken_at.astimezone(dt.UTC), universe=universe,
+            pack=result.pack.id, pack_version=result.pack.version, prices=prices, top=top,
+            companies=tuple(rows))
+        return snapshot
+
+    def to_json(self) -> str:
+        """The snapshot as JSON text (what the store writes)."""
+        return json.dumps(self.model_dump(mode="json"), indent=1, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, *, file: str | None = None) -> Snapshot:
+        """Read a snapshot back; :class:`DataError` naming ``file`` if it is damaged."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column "
+                            f"{exc.colno})", file=file,
+                            hint="the file is damaged (a partial or edited write?)") from None
+        if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
+            raise DataError("not a thesis watch snapshot", file=file,
+                            hint="snapshot files are written by `thesis watch`")
+        snapshot: Snapshot = cls.parse(data, file=file)
+        return snapshot
+
+
+class SnapshotStore:
+    """The folder of one watchlist's snapshots (see the module docstring).
+
+    >>> store = SnapshotStore("state", "core")            # doctest: +SKIP
+    >>> store.latest_path()                               # doctest: +SKIP
+    PosixPath('state/core-20260520T070001Z.json')
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], watchlist_id: str) -> None:
+        self.directory = Path(directory)
+        self.watchlist_id = watchlist_id
+        self._pattern = re.compile(
+            rf"^{re.escape(watchlist_id)}-(\d{{8}}T\d{{6}}Z)(?:-(\d+))?\.json$")
+
+    def __repr__(self) -> str:
+        return f"SnapshotStore({str(self.directory)!r}, {self.watchlist_id!r})"
+
+    # -- reading --------------------------------------------------------------------
+    def paths(self) -> list[Path]:
+        """Every snapshot file of this watchlist, oldest first."""
+        if not self.directory.is_dir():
+            return []
+        found: list[tuple[str, int, Path]] = []
+        try:
+            entries = list(self.directory.iterdir())
+        except OSError as exc:
+            raise DataError(f"cannot list the state directory: {exc.strerror}",
+                            file=str(self.directory)) from None
+        for path in entries:
+            match = self._pattern.match(path.name)
+            if match:
+                found.append((match.group(1), int(match.group(2) or 1), path))
+        return [p for _, _, p in sorted(found)]
+
+    def latest_path(self) -> Path | None:
+        """The newest snapshot file, or None before the first run."""
+        paths = self.paths()
+        return paths[-1] if paths else None
+
+    def load(self, path: str | os.PathLike[str]) -> Snapshot:
+        """Read one snapshot file; :class:`DataError` if it is missing or damaged."""
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise DataError("not a text file", file=str(file),
+                            hint="the file is damaged") from None
+        except OSError as exc:
+            raise DataError(f"cannot read the snapshot: {exc.strerror}", file=str(file)) from None
+        return Snapshot.from_json(text, file=str(file))
+
+    def load_latest(self) -> tuple[Path, Snapshot] | None:
+        """The newest snapshot and its path, None if there is none.
+
+        Raises :class:`DataError` if the newest file is damaged (it is left in place).
+        """
+        path = self.latest_path()
+        if path is None:
+            return None
+        return path, self.load(path)
+
+    # -- writing --------------------------------------------------------------------
+    def ensure_writable(self) -> None:
+        """Create the folder if needed and check that files can be written in it."""
+        where = str(self.directory)
+        hint = "choose a writable folder with --state (or fix its permissions)"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise DataError("the state directory is a file, not a folder", file=where,
+                            hint=hint) from None
+        except OSError as exc:
+            raise DataError(f"cannot create the state directory: {exc.strerror}", file=where,
+                            hint=hint) from None
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=self.directory)
+        except OSError as exc:
+            raise DataError(f"cannot write in the state directory: {exc.strerror}",
+                            file=where, hint=hint) from None
+        os.close(fd)
+        Path(probe).unlink(missing_ok=True)
+
+    def save(self, snapshot: Snapshot) -> Path:
+        """Write ``snapshot`` as a new file and return its path; never replaces a file."""
+        stamp = snapshot.taken_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        base = f"{self.watchlist_id}-{stamp}"
+        text = snapshot.to_json()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = _write_temp(self.directory, base, text)
+            try:
+                target = _publish(tmp, self.directory, base)
+            finally:
+                tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            raise DataError(f"cannot write the snapshot: {exc.strerror or exc}",
+                            file=str(self.directory),
+                            hint="the previous snapshot is untouched; free space or fix "
+                                 "permissions and run again") from None
+        _fsync_dir(self.directory)
+        self._remove_stale_temps()
+        return target
+
+    def _remove_stale_temps(self) -> None:
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        prefix = f".{self.watchlist_id}-"
+        with contextlib.suppress(OSError):
+            for path in self.directory.iterdir():
+                if path.name.startswith(prefix) and path.name.endswith(".tmp"):
+                    with contextlib.suppress(OSError):
+                        if path.stat().st_mtime < cutoff:
+                            path.unlink()
+
+
+def _write_temp(directory: Path, base: str, text: str) -> Path:
+    """Write ``text`` to a new hidden file in ``directory``, flushed to disk; its path."""
+    fd, name = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+    tmp = Path(name)
+    try:
+        with contextlib.suppress(OSError, AttributeError):
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _publish(tmp: Path, directory: Path, base: str) -> Path:
+    """Give ``tmp`` its final name without ever replacing an existing snapshot."""
+    for n in range(1, 1000):
+        target = directory / (f"{base}.json" if n == 1 else f"{base}-{n}.json")
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            continue
+        except OSError:
+            # No hard links here (some network or FAT file systems): rename instead.
+            if target.exists():
+                continue
+            os.replace(tmp, target)
+        return target
+    raise DataError("too many snapshots in the same second", file=str(directory))
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the new directory entry durable (best effort; not every OS allows it)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
