@@ -127,7 +127,7 @@ def check_frame(frame: pd.DataFrame, *, what: str = "screening frame") -> pd.Dat
     return frame
 
 
-MARKET_COLUMNS: tuple[str, ...] = (
+MARKET_SNAPSHOT_COLUMNS: tuple[str, ...] = (
     "price",
     "market_cap",
     "market_cap_usd",
@@ -136,11 +136,13 @@ MARKET_COLUMNS: tuple[str, ...] = (
     "pe_forward",
     "ev_sales",
     "fx_rate_usd",
-    "return_1m",
-    "return_3m",
-    "return_ytd",
-    "return_since",
 )
+"""Numeric columns of a market snapshot (one value per ticker)."""
+
+MARKET_RETURN_COLUMNS: tuple[str, ...] = ("return_1m", "return_3m", "return_ytd", "return_since")
+"""Trailing returns computed from price history."""
+
+MARKET_COLUMNS: tuple[str, ...] = MARKET_SNAPSHOT_COLUMNS + MARKET_RETURN_COLUMNS
 """Numeric columns a market-data adapter adds (NaN where unknown). Rules may name them
 whether or not prices are attached; without prices they are missing for every company."""
 

@@ -189,10 +189,14 @@ def save_universe(universe: Universe, path: PathLike, *, overwrite: bool = False
     return target
 
 
-def write_atomic(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` through a temporary file and a rename."""
+def write_atomic(target: Path, text: str, *, suffix: str = ".tmp") -> None:
+    """Write ``text`` to ``target`` through a temporary file and a rename.
+
+    Readers see the old file or the new one, never a part; a process killed midway
+    leaves at most a hidden ``.<name>.*<suffix>`` file beside the target.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

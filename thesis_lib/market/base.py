@@ -73,6 +73,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from thesis_lib.errors import MarketDataError, Problem
+from thesis_lib.frame import MARKET_SNAPSHOT_COLUMNS
 from thesis_lib.market._pandas import datetime_index, row_dict, text
 from thesis_lib.market.fx import FxRate, FxTable, fx_frame, normalise_currency, rates_from_closes
 from thesis_lib.market.problems import IncompleteDataWarning, describe_tickers
@@ -105,16 +106,7 @@ Interval = Literal[
 ]
 INTERVALS: tuple[str, ...] = get_args(Interval)
 
-SNAPSHOT_FLOAT_COLUMNS: tuple[str, ...] = (
-    "price",
-    "market_cap",
-    "market_cap_usd",
-    "adv_usd",
-    "pe_trailing",
-    "pe_forward",
-    "ev_sales",
-    "fx_rate_usd",
-)
+SNAPSHOT_FLOAT_COLUMNS: tuple[str, ...] = MARKET_SNAPSHOT_COLUMNS
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
     "price",
     "currency",

@@ -29,7 +29,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -39,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from thesis_lib.errors import MarketDataError
+from thesis_lib.loading import write_atomic
 from thesis_lib.market._pandas import as_float, datetime_index, row_dict, text
 from thesis_lib.market.base import (
     SNAPSHOT_COLUMNS,
@@ -80,20 +80,7 @@ def default_cache_dir() -> Path:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX,
-                                    dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    write_atomic(path, text, suffix=_TMP_SUFFIX)
 
 
 def _clean(value: Any) -> Any:
