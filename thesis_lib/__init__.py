@@ -5,14 +5,19 @@ evidence) become a screening frame (:meth:`Universe.to_frame`), which a compiled
 pack scores into a :class:`ScreenResult` that explains every score.
 """
 
+import importlib
+from typing import Any
+
 from thesis_lib.basket import Basket, BasketRules, build_basket, load_basket_rules
 from thesis_lib.errors import (
     BasketError,
     ChainError,
     DataError,
+    EvaluationError,
     ExpressionError,
     MarketDataError,
     MissingDataError,
+    PlotUnavailableError,
     Problem,
     ProviderUnavailableError,
     RateLimitError,
@@ -37,6 +42,13 @@ from thesis_lib.rules import (
 
 __version__ = "0.1.0.dev0"
 
+
+def __getattr__(name: str) -> Any:
+    # thesis_lib.evaluate loads scipy.stats and thesis_lib.plots matplotlib: only on first use.
+    if name in ("evaluate", "plots"):
+        return importlib.import_module(f"thesis_lib.{name}")
+    raise AttributeError(f"module 'thesis_lib' has no attribute {name!r}")
+
 __all__ = [
     "Basket",
     "BasketError",
@@ -44,6 +56,7 @@ __all__ = [
     "ChainError",
     "Company",
     "DataError",
+    "EvaluationError",
     "Evidence",
     "Expectation",
     "Explanation",
@@ -52,6 +65,7 @@ __all__ = [
     "Layer",
     "MarketDataError",
     "MissingDataError",
+    "PlotUnavailableError",
     "Problem",
     "ProviderUnavailableError",
     "RateLimitError",

@@ -10,6 +10,8 @@
     ├── ScreenError                 screening could not run on the data given
     │   └── MissingDataError        a rule with policy "error" met missing data
     ├── BasketError                 basket rules are wrong or cannot be met
+    ├── EvaluationError             evaluation could not run on the inputs given
+    ├── PlotUnavailableError        a plot needs the ``plot`` extra (matplotlib)
     └── MarketDataError             prices or fundamentals could not be had
         ├── ProviderUnavailableError   an optional extra is not installed
         ├── RateLimitError          the data source throttled us
@@ -30,9 +32,11 @@ __all__ = [
     "BasketError",
     "ChainError",
     "DataError",
+    "EvaluationError",
     "ExpressionError",
     "MarketDataError",
     "MissingDataError",
+    "PlotUnavailableError",
     "Problem",
     "ProviderUnavailableError",
     "RateLimitError",
@@ -193,6 +197,14 @@ class BasketError(ThesisError):
     with bad weights, and caps that make weights summing to 1 impossible (for example
     10 names with a 5% name cap can hold only 50%).
     """
+
+
+class EvaluationError(ThesisError):
+    """Evaluation could not run on the inputs given (bad shapes, too few names, no prices)."""
+
+
+class PlotUnavailableError(ThesisError):
+    """A plot was asked for but matplotlib (the ``plot`` extra) is not installed."""
 
 
 class MarketDataError(ThesisError):

@@ -159,6 +159,11 @@ class Universe(Model):
 
         return universe_to_toml(self)
 
+    def _repr_html_(self) -> str:
+        from thesis_lib._html import universe_html
+
+        return universe_html(self)
+
     def __repr__(self) -> str:
         listed = sum(c.listed for c in self.companies)
         return (

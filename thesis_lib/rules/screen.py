@@ -322,13 +322,9 @@ class ScreenResult:
         return render_table(self, n)
 
     def _repr_html_(self) -> str:
-        table = self.to_frame().head(50)
-        shown = table[[c for c in ("name", "primary_layer", "score", "rank", "passed")
-                       if c in table.columns]]
-        body: str = shown.to_html(float_format=lambda v: f"{v:.3f}", na_rep="", escape=True)
-        return (f"<p><b>{html.escape(self.pack.id)}</b> v{html.escape(self.pack.version)}: "
-                f"{int((~self.excluded_mask).sum())} ranked, "
-                f"{int(self.excluded_mask.sum())} excluded</p>" + body)
+        from thesis_lib._html import screen_html
+
+        return screen_html(self)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,56 @@
+"""Is the thesis working? Statistics on scores, forward returns and prices (scipy).
+
+::
+
+    from thesis_lib.evaluate import rank_ic, quantile_returns, basket_performance
+    rank_ic(result, forward_returns)           # Spearman IC, t-stat, bootstrap CI
+    quantile_returns(result, forward_returns)  # mean return per score quintile, spread + CI
+    basket_performance(result, prices, since="2026-05-07", benchmark="NVDA", top=10)
+    rank_stability(pack, universe, noise=0.1, n=200, seed=0)
+
+The data these take, one format each:
+
+- **scores**: a :class:`~thesis_lib.ScreenResult` (its ranked companies' ``score``), a
+  Series ticker -> score, or a DataFrame date x ticker of scores as of each date;
+- **forward returns**: a Series ticker -> return over one period (e.g. from
+  :func:`period_returns`), or a DataFrame date x ticker of the return from that date
+  over a horizon (from :func:`forward_returns`); NaN where unknown;
+- **prices**: a price table, date x ticker closes with NaN where a listing had no
+  session, or a tidy ``date, ticker, close`` frame (see :mod:`thesis_lib.evaluate.prices`,
+  which also says how different exchanges' calendars are aligned).
+
+Every function returns a typed result with ``.to_frame()``, ``.to_text()`` and an HTML
+rendering for notebooks; none prints or draws. Errors are :class:`EvaluationError`.
+"""
+
+from thesis_lib.evaluate._common import ConfidenceInterval, EvaluationError
+from thesis_lib.evaluate.basket import HasWeights, basket_performance
+from thesis_lib.evaluate.ic import rank_ic
+from thesis_lib.evaluate.prices import forward_returns, period_returns, price_table
+from thesis_lib.evaluate.quantiles import quantile_returns
+from thesis_lib.evaluate.results import (
+    BasketPerformance,
+    ICResult,
+    PriceAlignment,
+    QuantileResult,
+    StabilityResult,
+)
+from thesis_lib.evaluate.stability import rank_stability
+
+__all__ = [
+    "BasketPerformance",
+    "ConfidenceInterval",
+    "EvaluationError",
+    "HasWeights",
+    "ICResult",
+    "PriceAlignment",
+    "QuantileResult",
+    "StabilityResult",
+    "basket_performance",
+    "forward_returns",
+    "period_returns",
+    "price_table",
+    "quantile_returns",
+    "rank_ic",
+    "rank_stability",
+]

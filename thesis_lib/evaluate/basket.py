@@ -1,0 +1,323 @@
+"""How a thesis basket did since a date, against the priced layer and the whole universe."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from thesis_lib._suggest import did_you_mean
+from thesis_lib.evaluate._common import EvaluationError, as_timestamp
+from thesis_lib.evaluate.prices import (
+    DEFAULT_MAX_FILL,
+    Aligned,
+    align,
+    check_max_fill,
+    price_table,
+)
+from thesis_lib.evaluate.results import BasketPerformance, PriceAlignment
+from thesis_lib.rules.screen import ScreenResult
+
+Weighting = Literal["equal", "score"]
+
+TEST = ("one-sample t-test of the daily excess returns (basket minus comparison) against 0, "
+        "two-sided, sessions taken as independent")
+
+
+@runtime_checkable
+class HasWeights(Protocol):
+    """Anything with a ``weights`` Series (ticker -> weight), such as a basket object."""
+
+    @property
+    def weights(self) -> pd.Series: ...
+
+
+def basket_performance(
+    basket: ScreenResult | pd.Series | HasWeights,
+    prices: pd.DataFrame,
+    *,
+    since: dt.date | str | pd.Timestamp,
+    until: dt.date | str | pd.Timestamp | None = None,
+    benchmark: str | Sequence[str] = "NVDA",
+    top: int | None = None,
+    weighting: Weighting = "equal",
+    universe: Sequence[str] | None = None,
+    max_fill: int = DEFAULT_MAX_FILL,
+    unpriced: Literal["skip", "error"] = "skip",
+    periods_per_year: int = 252,
+) -> BasketPerformance:
+    """Performance of a basket since ``since`` against a benchmark and an equal-weight universe.
+
+    ``basket`` is a :class:`~thesis_lib.ScreenResult` (its ``top`` ranked companies, 10 by
+    default, weighted ``equal`` or by ``score``; a score of 0 or less gets no weight) or
+    weights: a Series ticker -> weight (non-negative, normalised to sum to 1) or an
+    object with such a ``.weights`` Series. ``prices`` is a price table (see
+    :mod:`thesis_lib.evaluate.prices`). ``benchmark`` is a ticker (the priced layer,
+    ``"NVDA"`` by default) or several, held in equal weights. ``universe`` lists the names
+    of the equal-weight comparison; by default a result's ranked companies, or for weights
+    every priced column except currency pairs (names ending in ``=X``).
+
+    Everything is bought at the close of the first session on or after ``since`` and held
+    (no rebalancing, no costs), in each listing's own currency. Calendars are aligned on
+    the union of the sessions of the names involved; holes of at most ``max_fill``
+    sessions are filled from the last close, longer ones never. A session on which a
+    basket or benchmark name still has no price is dropped; a universe name with such a
+    hole leaves the universe. Ranked names without prices are passed over (``unpriced=
+    "skip"``, listed in ``skipped``) or raise (``"error"``). Every fill and drop is
+    reported in :attr:`BasketPerformance.alignment`.
+
+    Significance: a one-sample t-test of the daily excess returns against zero.
+    """
+    check_max_fill(max_fill)
+    if weighting not in ("equal", "score"):
+        raise EvaluationError(f"unknown weighting {weighting!r}", field="weighting",
+                              hint="use 'equal' or 'score'")
+    if unpriced not in ("skip", "error"):
+        raise EvaluationError(f"unknown unpriced policy {unpriced!r}", field="unpriced",
+                              hint="use 'skip' or 'error'")
+    table = price_table(prices)
+    start = as_timestamp(since, field="since")
+    end = None if until is None else as_timestamp(until, field="until")
+    if end is not None and end <= start:
+        raise EvaluationError("'until' is not after 'since'", field="until")
+    bench = [benchmark] if isinstance(benchmark, str) else [str(b) for b in benchmark]
+    if not bench:
+        raise EvaluationError("no benchmark ticker given", field="benchmark")
+
+    result = basket if isinstance(basket, ScreenResult) else None
+    if result is not None:
+        ranked = result.scores
+        ranked = ranked[ranked["passed"]]
+        candidates = [str(t) for t in ranked.index]
+        wanted: dict[str, float] = {}
+    else:
+        if top is not None or weighting != "equal":
+            raise EvaluationError(
+                "'top' and 'weighting' apply to a ScreenResult, not to given weights",
+                field="top" if top is not None else "weighting",
+                hint="pass the weights you want, or a ScreenResult")
+        wanted = _weights_of(basket)
+        candidates = list(wanted)
+    if universe is not None:
+        pool = [str(t) for t in universe]
+    elif result is not None:
+        pool = candidates
+    else:
+        pool = [str(c) for c in table.columns if not str(c).endswith("=X")]
+
+    # Pass 1: which names have a price at the start at all.
+    everyone = list(dict.fromkeys([*candidates, *bench, *pool]))
+    priced = [t for t in everyone if t in table.columns]
+    first = align(table, priced, start=start, end=end, max_fill=max_fill).table
+    if first.empty:
+        raise EvaluationError(f"no prices on or after {start:%Y-%m-%d}", field="since",
+                              hint="choose a since date inside the price history")
+    at_start = first.iloc[0]
+
+    def reason(ticker: str) -> str | None:
+        if ticker not in first.columns or not first[ticker].notna().any():
+            return "no prices"
+        if not np.isfinite(at_start[ticker]):
+            return f"no close within {max_fill} session(s) before the start"
+        return None
+
+    for ticker in bench:
+        why = reason(ticker)
+        if why is not None:
+            raise EvaluationError(
+                f"benchmark {ticker!r}: {why}", field="benchmark",
+                hint=did_you_mean(ticker, [str(c) for c in table.columns], what="tickers")
+                or "add the benchmark's closes to the price table")
+
+    skipped_rows: list[dict[str, object]] = []
+    if result is not None:
+        n = 10 if top is None else top
+        if not isinstance(n, int) or n < 1:
+            raise EvaluationError(f"top={top!r} must be a whole number >= 1", field="top")
+        chosen: list[str] = []
+        for ticker in candidates:
+            if len(chosen) == n:
+                break
+            why = reason(ticker)
+            if why is None:
+                chosen.append(ticker)
+            else:
+                skipped_rows.append({"ticker": ticker, "rank": ranked.at[ticker, "rank"],
+                                     "reason": why})
+        scores = ranked.loc[chosen, "score"].to_numpy(dtype=float)
+        if weighting == "score":
+            raw = np.clip(scores, 0.0, None)
+            if raw.sum() <= 0:
+                raise EvaluationError("no basket name has a positive score", field="weighting",
+                                      hint="use weighting='equal'")
+        else:
+            raw = np.ones(len(chosen))
+        weights = pd.Series(raw / raw.sum() if len(chosen) else raw, index=chosen)
+    else:
+        keep = {}
+        for ticker, weight in wanted.items():
+            why = reason(ticker)
+            if why is None:
+                keep[ticker] = weight
+            else:
+                skipped_rows.append({"ticker": ticker, "rank": pd.NA, "reason": why})
+        total = sum(keep.values())
+        weights = pd.Series({t: w / total for t, w in keep.items()} if total > 0 else {},
+                            dtype=float)
+    skipped = pd.DataFrame(skipped_rows, columns=["ticker", "rank", "reason"]).set_index(
+        "ticker")
+    if unpriced == "error" and len(skipped):
+        raise EvaluationError(
+            f"no usable prices for {', '.join(skipped.index[:5])}", field="prices",
+            hint="add their closes, or pass unpriced='skip' to pass over them")
+    if not len(weights) or weights.sum() <= 0:
+        raise EvaluationError("no basket name has prices at the start", field="prices",
+                              hint="check the tickers and the since date")
+    listed_pool, pool = pool, [t for t in pool if reason(t) is None]
+
+    # Pass 2: align only the names involved, then drop what cannot be filled.
+    core = list(dict.fromkeys([*weights.index, *bench]))
+    involved = list(dict.fromkeys([*core, *pool]))
+    aligned = align(table, involved, start=start, end=end, max_fill=max_fill)
+    closes = aligned.table
+    gaps = closes[core].isna()
+    drop_dates = gaps.any(axis=1)
+    dropped_dates = pd.DataFrame({
+        "date": closes.index[drop_dates],
+        "tickers": [", ".join(gaps.columns[row]) for row in gaps[drop_dates].to_numpy()],
+    })
+    closes = closes[~drop_dates]
+    if closes.empty:
+        raise EvaluationError("no session left after aligning the calendars", field="prices",
+                              hint=f"raise max_fill (now {max_fill}) or check the prices")
+    holes = closes[pool].isna().any(axis=0)
+    members = [t for t in pool if not holes[t]]
+    filled = aligned.filled[aligned.filled["date"].isin(closes.index) &
+                            aligned.filled["ticker"].isin([*core, *members])]
+    filled = filled.reset_index(drop=True)
+
+    growth = closes / closes.iloc[0]
+    values = pd.DataFrame({
+        "basket": growth[list(weights.index)].to_numpy() @ weights.to_numpy(),
+        "benchmark": growth[bench].mean(axis=1).to_numpy(),
+        "universe": growth[members].mean(axis=1).to_numpy() if members else np.nan,
+    }, index=closes.index)
+
+    if result is None:
+        weighting_text = "given"
+        label = f"{len(weights)} names, given weights"
+    else:
+        weighting_text = weighting
+        label = f"top {len(weights)} names, {weighting} weights"
+    labels = {"basket": label,
+              "benchmark": bench[0] if len(bench) == 1 else "equal-weight " + ", ".join(bench),
+              "universe": f"equal-weight universe ({len(members)} names)"}
+    counts = {"basket": len(weights), "benchmark": len(bench), "universe": len(members)}
+    summary = _summary(values, labels, counts, periods_per_year)
+
+    holdings = pd.DataFrame(index=pd.Index(list(weights.index), name="ticker"))
+    if result is not None and "name" in result.frame.columns:
+        holdings["name"] = [str(result.frame.at[t, "name"]) for t in weights.index]
+    if result is not None:
+        holdings["rank"] = ranked.loc[list(weights.index), "rank"].to_numpy()
+        holdings["score"] = ranked.loc[list(weights.index), "score"].to_numpy()
+    holdings["weight"] = weights.to_numpy()
+    holdings["start_price"] = closes[list(weights.index)].iloc[0].to_numpy()
+    holdings["end_price"] = closes[list(weights.index)].iloc[-1].to_numpy()
+    holdings["return"] = holdings["end_price"] / holdings["start_price"] - 1.0
+    holdings["contribution"] = holdings["weight"] * holdings["return"]
+
+    alignment = PriceAlignment(
+        max_fill=max_fill,
+        tickers=_ticker_report(everyone, list(weights.index), bench, listed_pool, members,
+                               aligned, filled, skipped, reason),
+        filled=filled, dropped_dates=dropped_dates)
+    return BasketPerformance(
+        summary=summary, values=values, holdings=holdings, skipped=skipped,
+        alignment=alignment, start=closes.index[0], end=closes.index[-1], since=start,
+        benchmark=labels["benchmark"], weighting=weighting_text, test=TEST,
+        universe=tuple(members))
+
+
+def _weights_of(basket: object) -> dict[str, float]:
+    weights = basket.weights if isinstance(basket, HasWeights) else basket
+    if not isinstance(weights, pd.Series):
+        raise EvaluationError(
+            f"expected a ScreenResult, a Series of weights or an object with .weights, got "
+            f"{type(basket).__name__}", field="basket")
+    if not pd.api.types.is_numeric_dtype(weights) or pd.api.types.is_bool_dtype(weights):
+        raise EvaluationError(f"weights have dtype {weights.dtype}, not numbers",
+                              field="weights")
+    if not weights.index.is_unique:
+        raise EvaluationError("a ticker appears twice in the weights", field="weights")
+    values = weights.to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise EvaluationError("weights must be finite and not negative", field="weights",
+                              hint="long-only baskets: give each name a weight >= 0")
+    if values.sum() <= 0:
+        raise EvaluationError("the weights add up to 0", field="weights")
+    return {str(t): float(w) for t, w in zip(weights.index, values, strict=True) if w > 0}
+
+
+def _summary(values: pd.DataFrame, labels: dict[str, str], counts: dict[str, int],
+             periods_per_year: int) -> pd.DataFrame:
+    daily = values.pct_change().iloc[1:]
+    rows = []
+    for key in ("basket", "benchmark", "universe"):
+        v = values[key]
+        r = daily[key].to_numpy()
+        row: dict[str, object] = {
+            "label": labels[key], "names": counts[key],
+            "cumulative_return": float(v.iloc[-1] / v.iloc[0] - 1.0),
+            "volatility": float(np.std(r, ddof=1) * np.sqrt(periods_per_year))
+            if len(r) > 1 else np.nan,
+            "max_drawdown": float((v / v.cummax() - 1.0).min()),
+            "excess_return": np.nan, "hit_rate": np.nan, "t_stat": np.nan, "p_value": np.nan,
+        }
+        if key != "basket":
+            excess = daily["basket"].to_numpy() - r
+            differ = np.abs(excess) > 1e-14
+            row["excess_return"] = float(values["basket"].iloc[-1] / values["basket"].iloc[0]
+                                         - v.iloc[-1] / v.iloc[0])
+            if differ.any():
+                row["hit_rate"] = float((excess[differ] > 0).mean())
+            if len(excess) > 1 and np.ptp(excess) > 1e-14:
+                test = stats.ttest_1samp(excess, 0.0)
+                row["t_stat"], row["p_value"] = float(test.statistic), float(test.pvalue)
+        rows.append(row)
+    summary = pd.DataFrame(rows, index=pd.Index(["basket", "benchmark", "universe"]))
+    summary["label"] = summary["label"].astype("string")
+    return summary
+
+
+def _ticker_report(everyone: list[str], basket: list[str], bench: list[str], pool: list[str],
+                   members: list[str], aligned: Aligned, filled: pd.DataFrame,
+                   skipped: pd.DataFrame, reason: Callable[[str], str | None]) -> pd.DataFrame:
+    """One row per ticker involved: its role, whether it was used, fills, and why not."""
+    fills = filled["ticker"].value_counts()
+    rows = []
+    for ticker in everyone:
+        roles = [name for name, group in (("basket", basket), ("benchmark", bench),
+                                          ("universe", pool)) if ticker in group]
+        if ticker in skipped.index:
+            roles, status, why = ["basket"], "dropped", str(skipped.at[ticker, "reason"])
+        elif not roles:
+            continue
+        elif roles == ["universe"] and ticker not in members:
+            status = "dropped"
+            why = reason(ticker) or "a hole longer than max_fill inside the window"
+        else:
+            status, why = "used", ""
+        sessions = aligned.sessions.get(ticker, 0)
+        rows.append({"ticker": ticker, "role": "+".join(roles), "status": status,
+                     "sessions": int(sessions), "filled": int(fills.get(ticker, 0)),
+                     "reason": why})
+    out = pd.DataFrame(rows, columns=["ticker", "role", "status", "sessions", "filled",
+                                      "reason"]).set_index("ticker")
+    for column in ("role", "status", "reason"):
+        out[column] = out[column].astype("string")
+    return out

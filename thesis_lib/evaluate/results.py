@@ -1,0 +1,312 @@
+"""The typed results of the evaluation functions.
+
+Each has ``.to_frame()`` (its main table), ``.to_text()`` (a short plain-text report, also
+``str(result)``) and ``_repr_html_`` for notebooks. None of them prints anything or draws
+a figure; :mod:`thesis_lib.plots` draws them on request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from thesis_lib._html import lines_html, table_html
+from thesis_lib.evaluate._common import ConfidenceInterval
+
+
+def _fmt(value: float, spec: str = "+.4f") -> str:
+    return "n/a" if not np.isfinite(value) else format(value, spec)
+
+
+def _share(value: float) -> str:
+    """A share as a whole percentage, never rounding a non-zero share to 0% or 100%."""
+    if 0 < value < 0.01:
+        return "<1%"
+    if 0.99 < value < 1:
+        return ">99%"
+    return f"{value:.0%}"
+
+
+@dataclass(frozen=True)
+class ICResult:
+    """Rank information coefficient: Spearman correlation of scores with forward returns.
+
+    - :attr:`by_date`: one row per date: ``ic``, ``p_value`` (scipy's Spearman test),
+      ``n`` (names with both a score and a return that date) and ``note`` (why a date has
+      no IC: too few names, or scores or returns all equal);
+    - :attr:`mean_ic` over dates with an IC, :attr:`t_stat` and :attr:`p_value` for "mean
+      IC is zero" (a one-sample t-test over dates; with one date, Spearman's own test);
+    - :attr:`ci`: bootstrap confidence interval of the mean IC (resampling dates; with one
+      date, resampling names in pairs).
+    """
+
+    by_date: pd.DataFrame
+    mean_ic: float
+    t_stat: float
+    p_value: float
+    ci: ConfidenceInterval
+    n_dates: int
+    test: str
+
+    @property
+    def n_names(self) -> int:
+        """The largest number of names any single date used."""
+        return int(self.by_date["n"].max()) if len(self.by_date) else 0
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-date table (``ic``, ``p_value``, ``n``, ``note``)."""
+        return self.by_date.copy()
+
+    def to_text(self) -> str:
+        n = self.by_date["n"]
+        names = f"{int(n.min())}-{int(n.max())}" if n.min() != n.max() else f"{int(n.max())}"
+        return "\n".join([
+            f"rank IC {_fmt(self.mean_ic)} over {self.n_dates} date(s), {names} names each",
+            f"  {self.ci} ({self.ci.method})",
+            f"  t = {_fmt(self.t_stat, '.2f')}, p = {_fmt(self.p_value, '.4f')} ({self.test})",
+        ])
+
+    __str__ = to_text
+
+    def __repr__(self) -> str:
+        return f"<ICResult mean_ic={self.mean_ic:.4f} dates={self.n_dates}>"
+
+    def _repr_html_(self) -> str:
+        return lines_html(self.to_text().splitlines()) + table_html(
+            self.by_date, bars=["ic"], digits=4, max_rows=30)
+
+
+@dataclass(frozen=True)
+class QuantileResult:
+    """Mean forward return per score quantile, and the top-minus-bottom spread.
+
+    - :attr:`table`: one row per quantile (1 = lowest scores, ``q`` = highest):
+      ``mean_return`` (mean over dates of the quantile's mean return), ``stderr``,
+      ``n`` (name-dates used), ``mean_score``;
+    - :attr:`spread`: mean of top minus bottom; :attr:`ci` its bootstrap interval;
+      :attr:`t_stat`/:attr:`p_value` the stated :attr:`test`;
+    - :attr:`by_date`: each date's quantile means and spread.
+    """
+
+    table: pd.DataFrame
+    spread: float
+    ci: ConfidenceInterval
+    t_stat: float
+    p_value: float
+    q: int
+    n_dates: int
+    test: str
+    by_date: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-quantile table."""
+        return self.table.copy()
+
+    def to_text(self) -> str:
+        lines = [f"{self.q} score quantiles over {self.n_dates} date(s); 1 = lowest scores"]
+        for quantile, row in self.table.iterrows():
+            lines.append(f"  Q{quantile}: mean return {_fmt(row['mean_return'], '+.2%')} "
+                         f"(n={int(row['n'])})")
+        lines.append(f"  top - bottom {_fmt(self.spread, '+.2%')}, {self.ci.text('+.2%')} "
+                     f"({self.ci.method})")
+        lines.append(f"  t = {_fmt(self.t_stat, '.2f')}, p = {_fmt(self.p_value, '.4f')} "
+                     f"({self.test})")
+        return "\n".join(lines)
+
+    __str__ = to_text
+
+    def __repr__(self) -> str:
+        return f"<QuantileResult q={self.q} spread={self.spread:.4f} dates={self.n_dates}>"
+
+    def _repr_html_(self) -> str:
+        return lines_html(self.to_text().splitlines()[-2:]) + table_html(
+            self.table, bars=["mean_return"], percent=["mean_return", "stderr"], digits=4)
+
+
+@dataclass(frozen=True)
+class PriceAlignment:
+    """How prices on different trading calendars were put on one calendar.
+
+    The calendar is the union of the sessions of the tickers involved. A gap of at most
+    :attr:`max_fill` sessions in a ticker's closes is filled from its last close; a longer
+    gap is not filled at all.
+
+    - :attr:`tickers`: one row per ticker: ``status`` (``used`` or ``dropped``),
+      ``sessions`` (own closes in the window), ``filled`` (cells filled), ``reason``;
+    - :attr:`filled`: every filled cell: ``date``, ``ticker``, ``from_date`` (the close used);
+    - :attr:`dropped_dates`: dates left out because a name still had no price, and which.
+    """
+
+    max_fill: int
+    tickers: pd.DataFrame
+    filled: pd.DataFrame
+    dropped_dates: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.tickers.copy()
+
+    def to_text(self) -> str:
+        used = self.tickers[self.tickers["status"] == "used"]
+        dropped = self.tickers[self.tickers["status"] != "used"]
+        lines = [f"calendar alignment: forward-fill gaps of at most {self.max_fill} session(s)"
+                 f"; {len(self.filled)} cell(s) filled, {len(self.dropped_dates)} date(s) "
+                 f"dropped, {len(dropped)} ticker(s) left out"]
+        for ticker, row in used[used["filled"] > 0].iterrows():
+            lines.append(f"  {ticker}: {int(row['filled'])} filled")
+        for ticker, row in dropped.iterrows():
+            lines.append(f"  {ticker}: dropped ({row['reason']})")
+        for row in self.dropped_dates.itertuples(index=False):
+            lines.append(f"  {row.date:%Y-%m-%d}: dropped (no price for {row.tickers})")
+        return "\n".join(lines)
+
+    __str__ = to_text
+
+    def _repr_html_(self) -> str:
+        return lines_html(self.to_text().splitlines()) + table_html(self.tickers)
+
+
+@dataclass(frozen=True)
+class BasketPerformance:
+    """A basket against the benchmark and an equal-weight universe since a date.
+
+    Buy and hold from the close of :attr:`start` (the first session on or after
+    ``since``), in each listing's own currency, no costs, no rebalancing.
+
+    - :attr:`summary` (also :meth:`to_frame`): rows ``basket``, ``benchmark``,
+      ``universe``; columns ``label``, ``names``, ``cumulative_return``, ``volatility``
+      (annualised), ``max_drawdown``, and for the comparisons ``excess_return`` (basket
+      minus it), ``hit_rate`` (share of sessions the basket did better), ``t_stat``,
+      ``p_value`` (:attr:`test`);
+    - :attr:`values`: date x (basket, benchmark, universe), growth of 1 from the start;
+    - :attr:`holdings`: each basket name's weight, prices, return and contribution
+      (contributions add up to the basket's cumulative return);
+    - :attr:`skipped`: ranked names passed over (no prices) and why;
+    - :attr:`alignment`: what was filled and dropped to align calendars.
+    """
+
+    summary: pd.DataFrame
+    values: pd.DataFrame
+    holdings: pd.DataFrame
+    skipped: pd.DataFrame
+    alignment: PriceAlignment
+    start: pd.Timestamp
+    end: pd.Timestamp
+    since: pd.Timestamp
+    benchmark: str
+    weighting: str
+    test: str
+    universe: tuple[str, ...] = field(repr=False, default=())
+
+    @property
+    def n_sessions(self) -> int:
+        """Sessions after the start (daily returns) in the aligned calendar."""
+        return max(len(self.values) - 1, 0)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.summary.copy()
+
+    def to_text(self) -> str:
+        s = self.summary
+        lines = [f"since {self.since:%Y-%m-%d}: {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}, "
+                 f"{self.n_sessions} sessions, buy and hold, {self.weighting} weights, "
+                 "local-currency price returns"]
+        for key, row in s.iterrows():
+            line = (f"  {key:<9} {row['label']:<32.32} {_fmt(row['cumulative_return'], '+8.2%')}"
+                    f"  vol {_fmt(row['volatility'], '6.1%')}  max dd "
+                    f"{_fmt(row['max_drawdown'], '+7.2%')}")
+            if key != "basket":
+                line += (f"  excess {_fmt(row['excess_return'], '+.2%')}, hit "
+                         f"{_fmt(row['hit_rate'], '.0%')}, t {_fmt(row['t_stat'], '+.2f')}, "
+                         f"p {_fmt(row['p_value'], '.3f')}")
+            lines.append(line)
+        lines.append(f"  test: {self.test}")
+        if len(self.skipped):
+            lines.append(f"  skipped (no prices): {', '.join(self.skipped.index)}")
+        lines.append("  " + self.alignment.to_text().splitlines()[0])
+        return "\n".join(lines)
+
+    __str__ = to_text
+
+    def __repr__(self) -> str:
+        excess = self.summary.loc["benchmark", "excess_return"]
+        return (f"<BasketPerformance names={len(self.holdings)} since={self.since:%Y-%m-%d} "
+                f"excess_vs_{self.benchmark}={excess:.4f}>")
+
+    def _repr_html_(self) -> str:
+        return (lines_html(self.to_text().splitlines()) +
+                table_html(self.summary.drop(columns=["label"]),
+                           bars=["cumulative_return", "excess_return"],
+                           percent=["cumulative_return", "volatility", "max_drawdown",
+                                    "excess_return", "hit_rate"]) +
+                table_html(self.holdings, bars=["return", "contribution"],
+                           percent=["weight", "return", "contribution"], caption="holdings"))
+
+
+@dataclass(frozen=True)
+class StabilityResult:
+    """How much a ranking moves when every rule weight is perturbed.
+
+    - :attr:`taus`: Kendall's tau-b between the unperturbed scores and each draw's scores
+      (1 = same order);
+    - :attr:`companies` (also :meth:`to_frame`): per ranked company ``name``, ``rank``
+      (unperturbed), ``top_frequency`` (share of draws in which it ranks within the top
+      ``top``), ``mean_rank``, ``rank_low``/``rank_high`` (5th/95th percentile of rank);
+    - :attr:`by_rule`: per scoring rule, the mean and 5th percentile of tau when only that
+      rule's weight is perturbed, so a fragile weight stands out;
+    - :attr:`draws`: the perturbed weights, one row per draw.
+    """
+
+    taus: np.ndarray = field(repr=False)
+    companies: pd.DataFrame = field(repr=False)
+    by_rule: pd.DataFrame = field(repr=False)
+    draws: pd.DataFrame = field(repr=False)
+    noise: float
+    n: int
+    seed: int | None
+    top: int
+    same_top_share: float
+
+    @property
+    def median_tau(self) -> float:
+        return float(np.median(self.taus))
+
+    @property
+    def tau_low(self) -> float:
+        """5th percentile of tau: the ranking in a bad draw."""
+        return float(np.quantile(self.taus, 0.05))
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.companies.copy()
+
+    def to_text(self) -> str:
+        lines = [
+            f"rank stability: {self.n} draws, weights x (1 + {self.noise:g} x N(0,1)), "
+            f"seed {self.seed}",
+            f"  Kendall tau vs unperturbed: median {self.median_tau:.3f}, 5th percentile "
+            f"{self.tau_low:.3f}",
+            f"  same top {self.top} (as a set) in {self.same_top_share:.0%} of draws",
+        ]
+        fragile = self.by_rule.sort_values("mean_tau").head(3)
+        lines.append("  most sensitive weights: " + ", ".join(
+            f"{rule} (tau {row['mean_tau']:.3f})" for rule, row in fragile.iterrows()))
+        edge = self.companies[(self.companies["top_frequency"] > 0) &
+                              (self.companies["top_frequency"] < 1)]
+        if len(edge):
+            shown = ", ".join(f"{t} {_share(f)}" for t, f in edge["top_frequency"].head(12).items())
+            more = f" and {len(edge) - 12} more" if len(edge) > 12 else ""
+            lines.append(f"  in the top {self.top} only sometimes: {shown}{more}")
+        return "\n".join(lines)
+
+    __str__ = to_text
+
+    def __repr__(self) -> str:
+        return (f"<StabilityResult n={self.n} median_tau={self.median_tau:.3f} "
+                f"top={self.top} same_top={self.same_top_share:.2f}>")
+
+    def _repr_html_(self) -> str:
+        shown = self.companies[self.companies["top_frequency"] > 0]
+        return (lines_html(self.to_text().splitlines()) +
+                table_html(shown, heat=["top_frequency"], heat_range=(0.0, 1.0), digits=2) +
+                table_html(self.by_rule, bars=["mean_tau"], caption="one weight at a time"))
