@@ -255,6 +255,11 @@ class RulePack(Model):
         return tuple(r for r in self.rules if r.kind == "gate")
 
     @property
+    def supply_chain(self) -> SupplyChain:
+        """The supply chain the pack's expressions resolve layers against."""
+        return _chain_for(self.chain, self._source)
+
+    @property
     def source(self) -> str | None:
         """The file this pack was loaded from, if any."""
         return self._source

@@ -9,17 +9,39 @@ Every builder takes keyword-only options and checks them eagerly, raising
 >>> @given(ts.universes(max_companies=5))
 ... def test_frame_has_a_row_per_company(universe):
 ...     assert len(universe.to_frame()) == len(universe.companies)
+
+Screening frames (:func:`screening_frames`) and rule packs (:func:`rule_packs`) default to
+the built-in ``ai-compute`` chain, so they fit the built-in pack and each other.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+import math
+import os
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
 
+import numpy as np
+import pandas as pd
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from thesis_lib.errors import ThesisError
+from thesis_lib.frame import (
+    EXPOSURE_PREFIX,
+    MARKET_COLUMNS,
+    MARKET_STRING_COLUMNS,
+    exposure_column,
+    frame_columns,
+)
 from thesis_lib.models import Company, Evidence, Exposure, Layer, SupplyChain, Universe
+
+if TYPE_CHECKING:
+    from thesis_lib.rules.pack import RulePack
 
 __all__ = [
     "chains",
@@ -27,6 +49,8 @@ __all__ = [
     "evidence",
     "exposures",
     "layer_ids",
+    "rule_packs",
+    "screening_frames",
     "universes",
 ]
 
@@ -183,3 +207,412 @@ def universes(
         raise InvalidArgument(f"chain={chain!r} must be a SupplyChain or None")
     chain_strategy = st.just(chain) if chain is not None else chains()
     return _universes(chain_strategy, min_companies, max_companies, max_evidence)
+
+
+# ---------------------------------------------------------------------------------------
+# screening frames
+
+_CURRENCIES = ("USD", "KRW", "TWD", "JPY", "EUR", "CHF", "GBp")
+_MISSING_NUMBERS = (math.nan, math.inf, -math.inf)
+
+# Plausible ranges of the market columns, so rules reading them see realistic values.
+_MARKET_RANGES: dict[str, tuple[float, float]] = {
+    "price": (0.01, 10_000.0),
+    "market_cap": (1e6, 5e13),
+    "market_cap_usd": (1e6, 5e12),
+    "adv_usd": (0.0, 1e10),
+    "pe_trailing": (-100.0, 500.0),
+    "pe_forward": (-100.0, 500.0),
+    "ev_sales": (0.0, 100.0),
+    "fx_rate_usd": (1e-4, 10.0),
+    "return_1m": (-0.99, 5.0),
+    "return_3m": (-0.99, 5.0),
+    "return_ytd": (-0.99, 5.0),
+    "return_since": (-0.99, 5.0),
+}
+
+
+def _check_flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name}={value!r} must be True or False")
+
+
+def _resolve_chain(chain: object) -> SupplyChain:
+    """The chain a strategy works on: the built-in one, a SupplyChain, a name or a file."""
+    from thesis_lib.loading import load_chain
+
+    if chain is None:
+        return load_chain()
+    if isinstance(chain, SupplyChain):
+        return chain
+    if isinstance(chain, str | os.PathLike):
+        try:
+            return load_chain(chain)
+        except ThesisError as error:
+            raise InvalidArgument(f"chain={chain!r} cannot be loaded: {error}") from None
+    raise InvalidArgument(
+        f"chain={chain!r} must be a SupplyChain, a built-in chain name or a chain file"
+    )
+
+
+def _check_layers(layers: object, chain: SupplyChain) -> list[str]:
+    if layers is None:
+        return list(chain.ids)
+    if (isinstance(layers, str) or not isinstance(layers, Sequence) or not layers
+            or not all(isinstance(x, str) for x in layers)):
+        raise InvalidArgument(f"layers={layers!r} must be a non-empty sequence of layer ids")
+    unknown = [x for x in layers if x not in chain.ids]
+    if unknown:
+        raise InvalidArgument(
+            f"layers={layers!r} names layers that are not in chain {chain.id!r}: "
+            f"{', '.join(unknown)}"
+        )
+    return list(dict.fromkeys(layers))
+
+
+def _check_columns(extra_columns: object, taken: Collection[str]) -> list[str]:
+    if (isinstance(extra_columns, str) or not isinstance(extra_columns, Sequence)
+            or not all(isinstance(c, str) and c for c in extra_columns)):
+        raise InvalidArgument(
+            f"extra_columns={extra_columns!r} must be a sequence of column names"
+        )
+    clash = sorted({c for c in extra_columns if c in taken})
+    if clash:
+        raise InvalidArgument(
+            f"extra_columns={extra_columns!r} repeats columns the frame already has: "
+            f"{', '.join(clash)}"
+        )
+    return list(dict.fromkeys(extra_columns))
+
+
+@functools.lru_cache(maxsize=64)
+def _finite(low: float, high: float) -> st.SearchStrategy[float]:
+    """Finite floats in [low, high]; round thousandths first, which shrink fast and read well."""
+    grid = st.integers(math.ceil(low * 1000), math.floor(high * 1000)).map(lambda k: k / 1000)
+    return grid | st.floats(low, high, allow_nan=False, allow_infinity=False,
+                            allow_subnormal=False)
+
+
+# Cheap generators for the many cells of a frame (from_regex is slow to draw and shrink).
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_FRAME_TICKERS = st.builds(
+    lambda head, number, suffix: head + (str(number) if number else "") + suffix,
+    st.sampled_from(_UPPER), st.integers(0, 999),
+    st.sampled_from(["", ".KS", ".TW", ".T", ".AS", ".L"]),
+)
+_FRAME_NAMES = st.sampled_from((
+    "Alpha Memory", "Beta Packaging", "Gamma Foundry", "Delta Grid", "Epsilon Power",
+    "Zeta Siting", "Eta Accelerators", "Theta Cloud", "Iota Labs", "Kappa Silicon",
+    "Lambda & Sons", "Mu-Nu Holdings", "Xi Electric", "Omicron AG", "Pi Semiconductor",
+))
+_COUNTRIES = st.sampled_from(("US", "KR", "TW", "JP", "NL", "DE", "FR", "GB", "CH", "CN",
+                              "IT", "IE"))
+_CURRENCY = st.sampled_from(_CURRENCIES)
+_MISSING = st.sampled_from(_MISSING_NUMBERS)
+_TEXT_LIKE = frozenset({"name", "country", "currency", "primary_layer", "listed"}) | \
+    MARKET_STRING_COLUMNS
+
+
+@dataclass(frozen=True)
+class _FrameSpec:
+    """Everything a frame strategy draws from, with its sub-strategies built once."""
+
+    ids: tuple[str, ...]
+    columns: tuple[str, ...]
+    min_rows: int
+    max_rows: int
+    allow_missing: bool
+    chosen: st.SearchStrategy[list[str]]
+    drawn: tuple[tuple[str, st.SearchStrategy[float]], ...]
+    holes: st.SearchStrategy[list[str]] | None
+    plain_tickers: bool = False
+
+    @classmethod
+    def build(cls, chain: SupplyChain, min_rows: int, max_rows: int, allow_missing: bool,
+              layers: Sequence[str], market: Sequence[str], extra_columns: Sequence[str],
+              never_missing: Collection[str], plain_tickers: bool = False) -> _FrameSpec:
+        ids = tuple(chain.ids)
+        columns = (*frame_columns(ids), *market, *extra_columns)
+        drawn = [(c, _finite(*_MARKET_RANGES.get(c, (-1e3, 1e3))))
+                 for c in market if c not in MARKET_STRING_COLUMNS]
+        drawn += [(c, _finite(-1e3, 1e3)) for c in extra_columns]
+        holes = [c for c in columns if c not in never_missing] if allow_missing else []
+        return cls(
+            ids=ids, columns=columns, min_rows=min_rows, max_rows=max_rows,
+            allow_missing=allow_missing,
+            chosen=st.lists(st.sampled_from(list(layers)), unique=True, max_size=len(layers)),
+            drawn=tuple(drawn),
+            holes=st.lists(st.sampled_from(holes), unique=True, max_size=len(holes))
+            if holes else None,
+            plain_tickers=plain_tickers,
+        )
+
+
+def _plain_ticker(i: int) -> str:
+    """A, B, ..., Z, AA, AB, ...: the i-th ticker of a frame with tickers by position."""
+    name = ""
+    i += 1
+    while i:
+        i, rest = divmod(i - 1, 26)
+        name = _UPPER[rest] + name
+    return name
+
+
+@st.composite
+def _rows(draw: st.DrawFn, spec: _FrameSpec, net: Sequence[float]) -> dict[str, Any]:
+    """One company's row of a screening frame, as a dict (``ticker`` included)."""
+    ids = spec.ids
+    chosen = draw(spec.chosen)
+    raw = [draw(_finite(0.0, 1.0)) for _ in chosen]
+    scale = 0.999 / sum(raw) if sum(raw) > 0.999 else 1.0
+    shares = {layer: min(1.0, x * scale) for layer, x in zip(chosen, raw, strict=True)}
+    currency = draw(_CURRENCY)
+    row: dict[str, Any] = {
+        "ticker": draw(_FRAME_TICKERS),
+        "name": draw(_FRAME_NAMES),
+        "country": draw(_COUNTRIES),
+        "currency": currency,
+        "listed": draw(st.booleans()),
+        "primary_layer": max(shares, key=lambda x: (shares[x], -ids.index(x)))
+        if shares else None,
+        "quote_currency": currency,
+        "market_as_of": "2026-05-07",
+    }
+    for layer in ids:
+        row[exposure_column(layer)] = shares.get(layer, 0.0)
+    row["exposure_total"] = sum(shares.values())
+    row["confidence"] = draw(_finite(0.0, 1.0)) if shares else math.nan
+    row["evidence_support"] = sum(share * net[ids.index(x)] for x, share in shares.items())
+    for column, strategy in spec.drawn:
+        row[column] = draw(strategy)
+    if spec.holes is not None:
+        for column in draw(spec.holes):
+            if column in _TEXT_LIKE:
+                row[column] = None
+            elif column.startswith(EXPOSURE_PREFIX):
+                # Screening rejects exposure columns (exposure_total too) holding values
+                # outside [0, 1], inf included; NaN is allowed.
+                row[column] = math.nan
+            else:
+                row[column] = draw(_MISSING)
+    return row
+
+
+@st.composite
+def _screening_frames(draw: st.DrawFn, spec: _FrameSpec) -> pd.DataFrame:
+    net = [draw(_finite(-1.0, 1.0)) for _ in spec.ids]
+    if spec.plain_tickers:
+        # Tickers by position (A, B, C, ...): rows can then be dropped independently,
+        # which lets the shrinker find small counterexamples fast.
+        rows = draw(st.lists(_rows(spec, net), min_size=spec.min_rows,
+                             max_size=spec.max_rows))
+        for i, row in enumerate(rows):
+            row["ticker"] = _plain_ticker(i)
+    else:
+        rows = draw(st.lists(_rows(spec, net), min_size=spec.min_rows,
+                             max_size=spec.max_rows, unique_by=lambda row: str(row["ticker"])))
+    data: dict[str, Any] = {}
+    for column in spec.columns:
+        values = [row[column] for row in rows]
+        if column == "listed":
+            data[column] = (pd.array(values, dtype="boolean") if spec.allow_missing
+                            else np.array(values, dtype=bool))
+        elif column in _TEXT_LIKE:
+            data[column] = pd.array(values, dtype="string")
+        else:
+            data[column] = np.array(values, dtype=np.float64)
+    index = pd.Index([row["ticker"] for row in rows], dtype="string", name="ticker")
+    return pd.DataFrame(data, index=index, columns=list(spec.columns))
+
+
+def screening_frames(
+    *,
+    chain: SupplyChain | str | os.PathLike[str] | None = None,
+    min_rows: int = 1,
+    max_rows: int = 10,
+    allow_missing: bool = False,
+    layers: Sequence[str] | None = None,
+    market_columns: bool = False,
+    extra_columns: Sequence[str] = (),
+) -> st.SearchStrategy[pd.DataFrame]:
+    """Screening frames in the format of :meth:`thesis_lib.Universe.to_frame`.
+
+    One row per company (a unique string ``ticker`` index), one ``exposure_<layer>``
+    column per layer of ``chain`` (the built-in ``ai-compute`` chain by default; a
+    :class:`~thesis_lib.SupplyChain`, a chain name or a chain file), consistent derived
+    columns (``exposure_total`` is the sum of the shares, ``primary_layer`` the largest,
+    ``evidence_support`` the shares weighted by a per-layer net evidence in [-1, 1]).
+
+    - ``layers``: the layers companies get exposure to (all of the chain's by default);
+      the other exposure columns are 0;
+    - ``market_columns``: add the market-data columns (``price``, ``pe_forward`` …) with
+      plausible values;
+    - ``extra_columns``: add numeric columns of your own (for packs that declare them);
+    - ``allow_missing``: punch holes anywhere: NaN, ``inf`` or ``-inf`` in numeric
+      columns, only NaN in ``exposure_*`` columns (screening rejects ``inf`` there),
+      <NA> in text columns and in ``listed`` (then a nullable ``boolean`` column).
+      Such frames reach every missing-data policy of the rules reading those columns.
+    """
+    resolved = _resolve_chain(chain)
+    _check_range("min_rows", min_rows, "max_rows", max_rows, 0)
+    _check_flag("allow_missing", allow_missing)
+    _check_flag("market_columns", market_columns)
+    chosen = _check_layers(layers, resolved)
+    taken = set(frame_columns(resolved.ids)) | set(MARKET_COLUMNS) | MARKET_STRING_COLUMNS
+    extras = _check_columns(extra_columns, taken)
+    market = [*MARKET_COLUMNS, *sorted(MARKET_STRING_COLUMNS)] if market_columns else []
+    return _screening_frames(_FrameSpec.build(resolved, min_rows, max_rows, allow_missing,
+                                              chosen, market, extras, ()))
+
+
+def _frames_for_checks(
+    chain: SupplyChain, *, max_rows: int, allow_missing: bool, market: Sequence[str],
+    extra_columns: Sequence[str], never_missing: Collection[str],
+) -> st.SearchStrategy[pd.DataFrame]:
+    """Frames for the property checks: only the ``market`` columns given, some kept whole."""
+    return _screening_frames(_FrameSpec.build(chain, 1, max_rows, allow_missing, chain.ids,
+                                              market, extra_columns, never_missing,
+                                              plain_tickers=True))
+
+
+# ---------------------------------------------------------------------------------------
+# rule packs
+
+_RULE_IDS = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
+_WHY = st.from_regex(r"[A-Za-z][A-Za-z0-9 ,.']{0,59}", fullmatch=True).map(str.strip)
+_PACK_IDS = st.from_regex(r"[a-z][a-z0-9\-]{0,15}", fullmatch=True)
+
+
+def _numbers(layers: Sequence[str], chain: SupplyChain) -> st.SearchStrategy[str]:
+    """Numeric expression text over the frame's columns."""
+    has_below = [x for x in layers if chain.below(x, 1)]
+    atoms: list[st.SearchStrategy[str]] = [
+        st.sampled_from(list(layers)).map(lambda x: f'exposure("{x}")'),
+        st.sampled_from(["evidence_support", "confidence", "exposure_total"]),
+        st.sampled_from(["pe_forward", "market_cap_usd", "return_3m"]),
+        _finite(-10.0, 10.0).map(lambda v: repr(round(v, 3))),
+    ]
+    if has_below:
+        atoms.append(st.sampled_from(has_below).map(lambda x: f'exposure_below("{x}", 1)'))
+    base = st.one_of(atoms)
+
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "-", "*"]), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(st.sampled_from(["min", "max"]), inner, inner).map(
+                lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            inner.map(lambda x: f"clip(({x} - 30) / 30, 0, 1)"),
+            inner.map(lambda x: f"fill({x}, 0)"),
+            st.sampled_from(["pct_rank", "zscore", "abs"]).flatmap(
+                lambda f: inner.map(lambda x: f"{f}({x})")),
+            st.tuples(inner, _conditions(layers), inner).map(
+                lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+        )
+
+    return st.recursive(base, extend, max_leaves=4)
+
+
+def _conditions(layers: Sequence[str]) -> st.SearchStrategy[str]:
+    """Boolean expression text (for gates and 'if' conditions)."""
+    exposure = st.sampled_from(list(layers)).map(lambda x: f'exposure("{x}")')
+    return st.one_of(
+        st.just("listed"),
+        st.just("not listed"),
+        st.tuples(exposure, st.sampled_from([">=", "<", ">"]), _finite(0.0, 1.0)).map(
+            lambda t: f"{t[0]} {t[1]} {round(t[2], 3)!r}"),
+        st.sampled_from(['country == "US"', 'country in ["US", "KR", "TW"]',
+                         'currency != "USD"', "is_missing(pe_forward)",
+                         "pe_forward < 40", "listed and exposure_total >= 0.5"]),
+    )
+
+
+@st.composite
+def _rule_packs(
+    draw: st.DrawFn, chain_spec: str, chain: SupplyChain, min_rules: int, max_rules: int,
+    kinds: Sequence[str], max_expectations: int,
+) -> RulePack:
+    from thesis_lib.rules.pack import RulePack
+
+    layers = list(chain.ids)
+    ids = draw(st.lists(_RULE_IDS, min_size=min_rules, max_size=max_rules, unique=True))
+    rules = []
+    for rule_id in ids:
+        kind = draw(st.sampled_from(list(kinds)))
+        expression = draw(_conditions(layers) if kind == "gate" else _numbers(layers, chain))
+        rules.append({
+            "id": rule_id,
+            "kind": kind,
+            "expression": expression,
+            "weight": draw(_finite(0.0, 20.0)),
+            "missing": draw(st.sampled_from(["zero", "skip", "exclude", "error"])),
+            "why": draw(_WHY.filter(bool)),
+        })
+    gates = [r["id"] for r in rules if r["kind"] == "gate"]
+    expect: list[dict[str, Any]] = []
+    for i in range(draw(st.integers(0, max_expectations))):
+        forms = ["above", "top", "not_top", "score_between", "contribution"]
+        form = draw(st.sampled_from(forms + (["excluded_by"] if gates else [])))
+        entry: dict[str, Any] = {"id": f"expect-{i + 1}"}
+        if form == "above":
+            entry["above"] = draw(st.lists(_TICKERS, min_size=2, max_size=2, unique=True))
+        elif form in ("top", "not_top"):
+            entry[form] = draw(st.lists(_TICKERS, min_size=1, max_size=3, unique=True))
+            entry["n"] = draw(st.integers(1, 20))
+        elif form == "score_between":
+            low = draw(_finite(-50.0, 50.0))
+            entry["score_between"] = [low, low + draw(_finite(0.0, 50.0))]
+            entry["ticker"] = draw(_TICKERS)
+        elif form == "contribution":
+            entry["contribution"] = draw(st.sampled_from(["positive", "negative", "zero"]))
+            entry["rule"] = draw(st.sampled_from(ids))
+            entry["ticker"] = draw(_TICKERS)
+        else:
+            entry["excluded_by"] = draw(st.sampled_from(gates))
+            entry["ticker"] = draw(_TICKERS)
+        expect.append(entry)
+    return RulePack(
+        id=draw(_PACK_IDS), version="1.0.0", description="generated", chain=chain_spec,
+        rules=rules, expect=expect,
+    )
+
+
+def rule_packs(
+    *,
+    chain: str | os.PathLike[str] | None = None,
+    min_rules: int = 1,
+    max_rules: int = 6,
+    kinds: Sequence[str] = ("score", "penalty", "gate"),
+    max_expectations: int = 3,
+) -> st.SearchStrategy[RulePack]:
+    """Valid :class:`~thesis_lib.RulePack` objects whose expressions compile.
+
+    ``chain`` is what the packs name as their chain: a built-in chain name (``ai-compute``
+    by default) or a chain file. Rules are of the ``kinds`` given, with any weight in
+    [0, 20] and any missing-data policy; their expressions read exposures, derived,
+    market and identity columns through the whole expression language (arithmetic,
+    ``min``/``max``/``clip``/``fill``, cross-sectional ``pct_rank``/``zscore``,
+    ``if``/``else``, comparisons, ``in``, ``and``/``not``). Up to ``max_expectations``
+    expectations name the pack's own rules and gates (their tickers are random).
+    """
+    from thesis_lib.rules.pack import RuleKind
+
+    if chain is None:
+        spec = "ai-compute"
+    elif isinstance(chain, str | os.PathLike):
+        spec = os.fspath(chain)
+        if not isinstance(chain, str) or spec.endswith(".toml"):
+            spec = str(Path(spec).resolve())
+    else:
+        raise InvalidArgument(f"chain={chain!r} must be a built-in chain name or a chain file")
+    resolved = _resolve_chain(spec)
+    _check_range("min_rules", min_rules, "max_rules", max_rules, 1)
+    _check_size("max_expectations", max_expectations, 0)
+    allowed = get_args(RuleKind)
+    if (isinstance(kinds, str) or not isinstance(kinds, Sequence) or not kinds
+            or not set(kinds) <= set(allowed)):
+        raise InvalidArgument(
+            f"kinds={kinds!r} must be a non-empty sequence of {', '.join(allowed)}"
+        )
+    return _rule_packs(spec, resolved, min_rules, max_rules, list(dict.fromkeys(kinds)),
+                       max_expectations)
