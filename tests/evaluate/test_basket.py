@@ -247,3 +247,24 @@ def test_unknown_benchmark_suggests_a_ticker_and_bad_weights_are_refused() -> No
     bad.iloc[0, 0] = 0.0
     with pytest.raises(EvaluationError, match="zero or negative prices"):
         basket_performance(WEIGHTS, bad, since="2026-05-04", benchmark="N")
+
+
+def test_given_weights_are_labelled_given_and_a_basket_by_its_weighting() -> None:
+    plain = basket_performance(WEIGHTS, hand_prices(), since="2026-05-04", benchmark="N")
+    assert plain.weighting == "given"
+    assert plain.summary.at["basket", "label"] == "2 names, given weights"
+    assert "equal" not in plain.summary.at["basket", "label"]
+    assert "buy and hold, given weights" in plain.to_text()
+
+    basket_module = pytest.importorskip("thesis_lib.basket")
+    result = tl.screen(tl.load_universe(), tl.load_pack())
+    rules = basket_module.BasketRules(top_n=15, weighting="equal")
+    basket = basket_module.build_basket(result, rules)
+    perf = basket_performance(basket, screen_prices(), since="2026-05-04")
+    n = len(perf.holdings)
+    assert perf.weighting == "equal-weighted basket"
+    assert perf.summary.at["basket", "label"] == f"{n} names, equal-weighted basket"
+    assert "buy and hold, equal-weighted basket weights" in perf.to_text()
+    scored = basket_module.build_basket(result, rules.replace(weighting="score"))
+    perf = basket_performance(scored, screen_prices(), since="2026-05-04")
+    assert perf.summary.at["basket", "label"].endswith("names, score-weighted basket")

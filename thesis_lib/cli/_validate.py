@@ -20,7 +20,7 @@ def detect_kind(data: Mapping[str, Any]) -> str | None:
         return "universe"
     if "rules" in keys:
         return "pack"
-    if keys & _WATCHLIST_KEYS:
+    if keys & _WATCHLIST_KEYS or {"id", "basket"} <= keys:  # a basket file has no id
         return "watchlist"
     if "layers" in keys:
         return "chain"
@@ -56,8 +56,9 @@ def _check_watchlist(path: str) -> tuple[list[Problem], str]:
     if problems:
         return problems, ""
     wl = load_watchlist(path)
+    basket = "" if wl.basket is None else f", basket of {wl.basket.top_n}"
     return [], (f"watchlist {wl.id!r}: top {wl.top} of {wl.universe} with {wl.pack}, "
-                f"{len(wl.alerts)} alerts")
+                f"{len(wl.alerts)} alerts{basket}")
 
 
 def _check_chain(path: str) -> tuple[list[Problem], str]:

@@ -11,6 +11,8 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
+
 from thesis_lib.cli._output import WIDTH, Output, clip, markdown_table, note, to_json
 from thesis_lib.cli._screen import screen_table
 
@@ -85,11 +87,140 @@ def _diff_lines(run: Any) -> list[str]:
     return lines
 
 
+# -- the basket section (watchlists with a [basket] table) ------------------------------------
+_TRADE_MARKS = {"added": "+", "removed": "-", "reweighted": "~"}
+
+
+def _layer(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.2f}%"
+
+
+def _trade_rows(run: Any) -> list[dict[str, Any]]:
+    """One dict per trade: ticker, name, action, old/new weight, change and ``why`` (the
+    basket rule that added or removed the name). Added first, then removed, then
+    reweighted, each largest trade first."""
+    basket = run.basket
+    if basket is None or basket.trades is None:
+        return []
+    decisions = basket.decisions
+    rows: list[dict[str, Any]] = []
+    for ticker, trade in basket.trades.iterrows():
+        ticker = str(ticker)
+        if ticker in decisions.index:
+            name = str(decisions.at[ticker, "name"])
+            why = "" if trade["action"] == "reweighted" else str(decisions.at[ticker, "rule"])
+        else:
+            old = run.previous.row(ticker) if run.previous is not None else None
+            name, why = (old.name if old is not None else ""), "gone from the universe"
+        rows.append({"ticker": ticker, "name": name, "action": str(trade["action"]),
+                     "old_weight": float(trade["old_weight"]),
+                     "new_weight": float(trade["new_weight"]),
+                     "change": float(trade["change"]), "why": why})
+    order = list(_TRADE_MARKS)
+    rows.sort(key=lambda r: (order.index(r["action"]), -abs(r["change"])))
+    return rows
+
+
+def _trade_summary(run: Any) -> str:
+    basket = run.basket
+    if basket.trades is None:
+        return "first basket: no previous weights, so no trades yet"
+    rows = _trade_rows(run)
+    if not rows:
+        return "trades since the previous run: none (one-way turnover 0.00%)"
+    counts = {a: sum(r["action"] == a for r in rows) for a in _TRADE_MARKS}
+    parts = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+    return f"trades since the previous run: {parts}; one-way turnover {_pct(basket.turnover)}"
+
+
+def _layers_line(basket: Any) -> str:
+    return "layers: " + ", ".join(f"{layer} {_pct(float(w))}"
+                                  for layer, w in basket.layer_weights.items())
+
+
+def _basket_lines(run: Any) -> list[str]:
+    basket = run.basket
+    if basket is None:
+        return []
+    lines = [clip(f"basket: {len(basket)} names; {basket.rules.describe()}", WIDTH),
+             f"{'#':>3} {'ticker':<10} {'name':<24} {'layer':<13} {'weight':>7}  bound"]
+    for ticker, row in basket.members.iterrows():
+        layer = _layer(row["layer"]) or ""
+        line = (f"{int(row['selection_rank']):>3} {clip(str(ticker), 10):<10} "
+                f"{clip(str(row['name']), 24):<24} {clip(layer, 13):<13} "
+                f"{row['weight'] * 100:>6.2f}%  {row['bound']}")
+        lines.append(line.rstrip())
+    lines.append(clip(f"  {_layers_line(basket)}", WIDTH))
+    lines.append(_trade_summary(run))
+    for trade in _trade_rows(run):
+        weights = f"{_pct(trade['old_weight']):>7} -> {_pct(trade['new_weight']):>7}"
+        line = (f"  {_TRADE_MARKS[trade['action']]} {clip(trade['ticker'], 10):<10} "
+                f"{clip(trade['name'], 24):<24} {trade['action']:<10} {weights}")
+        if trade["why"]:
+            line += f"  ({trade['why']})"
+        lines.append(clip(line, WIDTH))
+    return lines
+
+
+def _basket_json(run: Any) -> dict[str, Any] | None:
+    basket = run.basket
+    if basket is None:
+        return None
+    members = []
+    for ticker, row in basket.members.iterrows():
+        members.append({"ticker": str(ticker), "name": str(row["name"]),
+                        "layer": _layer(row["layer"]),
+                        "selection_rank": int(row["selection_rank"]),
+                        "score": float(row["score"]), "weight": float(row["weight"]),
+                        "bound": str(row["bound"])})
+    return {
+        "rules": basket.rules.describe(),
+        "members": members,
+        "layers": {str(k): float(v) for k, v in basket.layer_weights.items()},
+        "rebalanced": basket.trades is not None,
+        "trades": None if basket.trades is None else _trade_rows(run),
+        "turnover": basket.turnover,
+    }
+
+
+def _basket_markdown(run: Any) -> list[str]:
+    basket = run.basket
+    if basket is None:
+        return []
+    rows = []
+    for ticker, row in basket.members.iterrows():
+        rows.append([int(row["selection_rank"]), f"`{ticker}`", str(row["name"]),
+                     _layer(row["layer"]) or "-",
+                     _pct(float(row["weight"])), str(row["bound"])])
+    parts = ["", f"### Basket ({len(basket)} names)", "", f"{basket.rules.describe()}  ",
+             _upper_first(_layers_line(basket)), "",
+             markdown_table(["#", "ticker", "name", "layer", "weight", "bound"], rows,
+                            align="rlllrl"), "", _upper_first(_trade_summary(run)) + "."]
+    trades = _trade_rows(run)
+    if trades:
+        parts += ["", markdown_table(
+            ["ticker", "name", "trade", "weight", "note"],
+            [[f"`{t['ticker']}`", t["name"], t["action"],
+              f"{_pct(t['old_weight'])} → {_pct(t['new_weight'])}", t["why"]] for t in trades],
+            align="lllrl")]
+    return parts
+
+
 def render_text(run: Any) -> str:
     tickers, marks = _shown(run)
     lines = [*_header(run), "", *_diff_lines(run), "",
              f"top {run.watchlist.top} now" + (" (* always shown)" if any(marks) else "") + ":",
              screen_table(run.result, tickers, marks=marks)]
+    if run.basket is not None:
+        lines += ["", *_basket_lines(run)]
     if run.saved_path is not None:
         lines += ["", f"saved {run.saved_path}"]
     return "\n".join(lines) + "\n"
@@ -117,6 +248,7 @@ def render_json(run: Any, status: int) -> str:
         "saved": str(run.saved_path) if run.saved_path else None,
         **run.diff.to_dict(),
         "shown": _rows(run, tickers),
+        "basket": _basket_json(run),
         "notes": list(run.notes),
         "exit_status": status,
     })
@@ -151,6 +283,7 @@ def render_markdown(run: Any) -> str:
              r["layer"] or "-", f"{r['score']:+.2f}"] for r in _rows(run, tickers)]
     parts += ["", f"### Top {run.watchlist.top}", "",
               markdown_table(["#", "ticker", "name", "layer", "score"], rows, align="rlllr")]
+    parts += _basket_markdown(run)
     return "\n".join(parts) + "\n"
 
 

@@ -55,7 +55,9 @@ def basket_performance(
     ``basket`` is a :class:`~thesis_lib.ScreenResult` (its ``top`` ranked companies, 10 by
     default, weighted ``equal`` or by ``score``; a score of 0 or less gets no weight) or
     weights: a Series ticker -> weight (non-negative, normalised to sum to 1) or an
-    object with such a ``.weights`` Series. ``prices`` is a price table (see
+    object with such a ``.weights`` Series, such as a :class:`thesis_lib.basket.Basket`.
+    The summary calls given weights ``given``, and a basket's by its weighting method
+    (``score-weighted basket``). ``prices`` is a price table (see
     :mod:`thesis_lib.evaluate.prices`). ``benchmark`` is a ticker (the priced layer,
     ``"NVDA"`` by default) or several, held in equal weights. ``universe`` lists the names
     of the equal-weight comparison; by default a result's ranked companies, or for weights
@@ -208,8 +210,9 @@ def basket_performance(
     }, index=closes.index)
 
     if result is None:
-        weighting_text = "given"
-        label = f"{len(weights)} names, given weights"
+        weighting_text = _given_weighting(basket)
+        label = f"{len(weights)} names, " + (
+            "given weights" if weighting_text == "given" else weighting_text)
     else:
         weighting_text = weighting
         label = f"top {len(weights)} names, {weighting} weights"
@@ -241,6 +244,25 @@ def basket_performance(
         alignment=alignment, start=closes.index[0], end=closes.index[-1], since=start,
         benchmark=labels["benchmark"], weighting=weighting_text, test=TEST,
         universe=tuple(members))
+
+
+#: How the summary names a basket's weighting method (``BasketRules.weighting``).
+_BASKET_WEIGHTING = {
+    "equal": "equal-weighted basket",
+    "score": "score-weighted basket",
+    "market_cap": "cap-weighted basket",
+    "relevance_market_cap": "relevance x cap basket",
+}
+
+
+def _given_weighting(basket: object) -> str:
+    """``given`` for plain weights; for a basket object whose ``rules.weighting`` says how
+    it was weighted (a :class:`thesis_lib.basket.Basket`), that method, e.g.
+    ``score-weighted basket``."""
+    method = getattr(getattr(basket, "rules", None), "weighting", None)
+    if isinstance(method, str) and method:
+        return _BASKET_WEIGHTING.get(method, f"{method} basket")
+    return "given"
 
 
 def _weights_of(basket: object) -> dict[str, float]:

@@ -41,6 +41,11 @@ A watchlist is a TOML file::
     [[alerts]]
     kind = "gate_stops"               # ... or stops excluding a name
 
+    [basket]                          # optional: a basket built from the screen each run
+    top_n = 10                        # the fields of thesis_lib.basket.BasketRules
+    layer_cap = 0.35
+    buffer = 2
+
 Every alert takes an optional ``id`` and ``ticker``. Unknown keys are errors, and so
 are tickers and gates the universe and pack do not have (``thesis validate`` lists
 every problem at once).
@@ -51,6 +56,13 @@ otherwise), and saves a new snapshot (:class:`SnapshotStore`: one JSON file per 
 named by its UTC time, written atomically and never overwritten; a failed run writes
 nothing). The first run is a baseline: nothing to compare, no alerts. A damaged newest
 snapshot is reported, left in place, and the run starts a new baseline.
+
+With a ``[basket]`` table (the schema of :class:`~thesis_lib.basket.BasketRules`) each run
+also builds the basket from the screen, rebalancing from the weights saved in the previous
+snapshot (so the buffer applies and the run reports the trades, added, removed and
+reweighted names, and the one-way turnover), and saves the new weights in its snapshot.
+A previous snapshot without weights (an older file, or one taken before the table was
+added) means there is no previous basket: the new one is a fresh start.
 
 The diff (:class:`WatchDiff`) lists who **entered** and **left** the top N, who
 **moved** (other tracked names whose rank or score changed, old -> new), tickers added
@@ -78,7 +90,7 @@ from thesis_lib.watch.model import (
     watchlist_problems,
 )
 from thesis_lib.watch.run import WatchRun, default_state_dir, run_watch, screen_watchlist
-from thesis_lib.watch.snapshot import Snapshot, SnapshotRow, SnapshotStore
+from thesis_lib.watch.snapshot import Snapshot, SnapshotBasket, SnapshotRow, SnapshotStore
 
 __all__ = [
     "ALERT_KINDS",
@@ -93,6 +105,7 @@ __all__ = [
     "RankMoves",
     "ScoreCrosses",
     "Snapshot",
+    "SnapshotBasket",
     "SnapshotRow",
     "SnapshotStore",
     "WatchDiff",

@@ -17,6 +17,7 @@ from pydantic import Field, PrivateAttr, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from thesis_lib._suggest import did_you_mean
+from thesis_lib.basket.rules import BasketRules
 from thesis_lib.errors import DataError, Problem, ThesisError
 from thesis_lib.models._base import Model
 
@@ -168,7 +169,9 @@ ALERT_KINDS: tuple[str, ...] = tuple(_ALERT_TYPES)
 
 class Watchlist(Model):
     """A watchlist: a universe and a pack to screen, the top ``top`` names to track,
-    tickers to always show, alert rules and an optional price source.
+    tickers to always show, alert rules, an optional price source and optional basket
+    rules (a ``[basket]`` table: :class:`~thesis_lib.basket.BasketRules`; each run then
+    builds the basket and rebalances it from the previous run's weights).
 
     ``universe`` and ``pack`` are built-in names or paths relative to the watchlist
     file. Build one with :func:`load_watchlist` (or directly, with ``base_dir`` unset,
@@ -183,6 +186,7 @@ class Watchlist(Model):
     always_show: tuple[str, ...] = ()
     prices: PriceSource | None = None
     alerts: tuple[Alert, ...] = ()
+    basket: BasketRules | None = None
 
     _file: Path | None = PrivateAttr(default=None)
 
@@ -241,6 +245,32 @@ class Watchlist(Model):
         """The ``n`` of an enters/leaves alert (the watchlist's ``top`` by default)."""
         return alert.n if alert.n is not None else self.top
 
+    def basket_problems(self, layers: Sequence[str]) -> list[Problem]:
+        """Problems with the ``[basket]`` table that the data can tell, [] if none.
+
+        ``layers`` are the layer ids of the universe's chain: every favoured layer must be
+        one. Market-cap weighting needs market data, so a ``[prices]`` table.
+        """
+        rules = self.basket
+        if rules is None:
+            return []
+        file = str(self._file) if self._file else None
+        known = list(layers)
+        problems = [
+            Problem(f"unknown layer {layer!r}", file=file, item=BASKET_ITEM,
+                    field="favoured_layers",
+                    hint=did_you_mean(layer, known, what="layers")
+                    or "use layer ids of the universe's chain: " + ", ".join(known))
+            for layer in rules.favoured_layers if layer not in known
+        ]
+        if self.prices is None and rules.weighting in ("market_cap", "relevance_market_cap"):
+            problems.append(Problem(
+                f"weighting {rules.weighting!r} needs market caps, and the watchlist has no "
+                "[prices]", file=file, item=BASKET_ITEM, field="weighting",
+                hint="add a [prices] table with a snapshot file (or yfinance), or use "
+                     "weighting = \"score\""))
+        return problems
+
     # -- checks against the data ----------------------------------------------------
     def reference_problems(self, tickers: Sequence[str], rule_ids: Sequence[str],
                            excluding_rules: Sequence[str]) -> list[Problem]:
@@ -280,6 +310,9 @@ def _alert_item(index: int, alert_id: object) -> str:
         f"alert #{index + 1}"
 
 
+BASKET_ITEM = "[basket]"
+"""How problems with a watchlist's ``[basket]`` table name it."""
+
 _ALERT_FIELD = re.compile(r"^alerts\[(\d+)\](?:\.(?:" + "|".join(ALERT_KINDS) + r"))?\.?(.*)$")
 
 
@@ -301,6 +334,14 @@ def _relocate(problem: Problem, data: Mapping[str, Any],
     hint = problem.hint
     if hint and hint.startswith(_SHARE_HINT):  # the generic hint is about universe files
         hint = None
+    if problem.field == "basket" or (problem.field or "").startswith("basket."):
+        field = (problem.field or "")[len("basket."):] or None
+        message = problem.message
+        if field is None and "valid dictionary" in message:
+            message = "'basket' must be a table"
+            hint = "write it as a [basket] table (see thesis_lib.basket.BasketRules)"
+        return Problem(message, file=problem.file, item=BASKET_ITEM, field=field,
+                       position=problem.position, hint=hint)
     match = _ALERT_FIELD.match(problem.field or "")
     if hint is None:
         last = (match.group(2) if match else problem.field) or ""
@@ -425,7 +466,34 @@ def watchlist_problems(path: str | Path) -> list[Problem]:
     rules = [r.id for r in pack.rules] if pack is not None else None
     if tickers is not None and rules is not None and pack is not None:
         problems += watchlist.reference_problems(tickers, rules, excluding_rules(pack))
+    if universe is not None and watchlist.basket is not None:
+        problems += watchlist.basket_problems([layer.id for layer in universe.chain])
+        if not problems and pack is not None and watchlist.prices is None:
+            problems += _trial_basket(watchlist, universe, pack)
     return problems
+
+
+def _trial_basket(watchlist: Watchlist, universe: Any, pack: Any) -> list[Problem]:
+    """Build the basket once on today's screen (offline only): can the rules be met?"""
+    from thesis_lib.basket import build_basket
+    from thesis_lib.rules import screen
+
+    try:
+        build_basket(screen(universe, pack), watchlist.basket)
+    except ThesisError as exc:
+        return basket_build_problems(exc, watchlist)
+    return []
+
+
+def basket_build_problems(exc: ThesisError, watchlist: Watchlist) -> list[Problem]:
+    """The problems of a failed basket build, located in the watchlist's ``[basket]``."""
+    file = str(watchlist.file) if watchlist.file else None
+    out = []
+    for p in exc.problems:
+        item = BASKET_ITEM if p.item in (None, "basket rules") else f"{BASKET_ITEM}, {p.item}"
+        out.append(Problem(p.message, file=p.file or file, item=item, field=p.field,
+                           position=p.position, hint=p.hint))
+    return out
 
 
 def _price_problems(watchlist: Watchlist) -> list[Problem]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from thesis_lib.errors import DataError, ScreenError, ThesisError
 from thesis_lib.watch.diff import WatchDiff, compare
-from thesis_lib.watch.model import Watchlist, excluding_rules
+from thesis_lib.watch.model import Watchlist, basket_build_problems, excluding_rules
 from thesis_lib.watch.snapshot import Snapshot, SnapshotStore
 
 __all__ = ["WatchRun", "default_state_dir", "run_watch", "screen_watchlist"]
@@ -24,6 +24,11 @@ class WatchRun:
     not saved), ``previous`` the snapshot compared with (at ``previous_path``), ``diff``
     the comparison, ``notes`` things worth telling the user (a damaged previous snapshot,
     a changed pack, incomplete market data), one line each.
+
+    ``basket`` is the :class:`~thesis_lib.basket.Basket` built from the screen when the
+    watchlist has a ``[basket]`` table (None otherwise); it was rebalanced from the
+    previous snapshot's weights when that snapshot had some, and then has
+    :attr:`~thesis_lib.basket.Basket.trades` and :attr:`~thesis_lib.basket.Basket.turnover`.
     """
 
     watchlist: Watchlist
@@ -35,6 +40,7 @@ class WatchRun:
     saved_path: Path | None
     notes: tuple[str, ...]
     market: Any = None
+    basket: Any = None
 
     @property
     def fired(self) -> bool:
@@ -111,10 +117,6 @@ def run_watch(
     taken_at = now if now is not None else dt.datetime.now(dt.UTC)
     if taken_at.tzinfo is None:
         taken_at = taken_at.replace(tzinfo=dt.UTC)
-    snapshot = Snapshot.from_result(
-        result, watchlist=watchlist.id, top=watchlist.top, taken_at=taken_at,
-        universe=watchlist.universe,
-        prices=watchlist.prices.source if watchlist.prices else None)
     previous: Snapshot | None = None
     previous_path: Path | None = None
     try:
@@ -126,6 +128,11 @@ def run_watch(
     else:
         if latest is not None:
             previous_path, previous = latest
+    basket = _build_basket(watchlist, result, previous, notes)
+    snapshot = Snapshot.from_result(
+        result, watchlist=watchlist.id, top=watchlist.top, taken_at=taken_at,
+        universe=watchlist.universe,
+        prices=watchlist.prices.source if watchlist.prices else None, basket=basket)
     if previous is not None:
         if (previous.pack, previous.pack_version) != (snapshot.pack, snapshot.pack_version):
             notes.append(f"the pack changed since the previous snapshot ({previous.pack} "
@@ -138,4 +145,27 @@ def run_watch(
     saved = store.save(snapshot) if save else None
     return WatchRun(watchlist=watchlist, result=result, snapshot=snapshot, diff=diff,
                     previous=previous, previous_path=previous_path, saved_path=saved,
-                    notes=tuple(notes), market=market)
+                    notes=tuple(notes), market=market, basket=basket)
+
+
+def _build_basket(watchlist: Watchlist, result: Any, previous: Snapshot | None,
+                  notes: list[str]) -> Any:
+    """The watchlist's basket (None without a ``[basket]`` table), rebalanced from the
+    previous snapshot's weights when it has some. A failed build raises, located in the
+    watchlist's ``[basket]`` table."""
+    rules = watchlist.basket
+    if rules is None:
+        return None
+    from thesis_lib.basket import build_basket
+
+    held = previous.basket if previous is not None else None
+    if previous is not None and held is None:
+        notes.append("the previous snapshot has no basket weights; this basket is a new "
+                     "start, with no trades to report")
+    elif held is not None and held.rules and held.rules != rules.describe():
+        notes.append(f"the basket rules changed since the previous snapshot ({held.rules} "
+                     f"-> {rules.describe()}); some trades may come from that")
+    try:
+        return build_basket(result, rules, previous=held.weights if held else None)
+    except ThesisError as exc:
+        raise type(exc)(basket_build_problems(exc, watchlist)) from None

@@ -2,7 +2,8 @@
 
 A snapshot file is named ``<watchlist id>-<UTC time>.json`` (``core-20260520T070001Z.json``;
 a second run in the same second gets ``-2``), holds every company's score, rank and gate
-outcome, and is never overwritten: each run adds a file. It is written to a hidden
+outcome (and, for a watchlist with a ``[basket]`` table, the basket's weights: see
+:class:`Snapshot`), and is never overwritten: each run adds a file. It is written to a hidden
 temporary file in the same folder, flushed to disk, then published under its final name
 with a hard link (or a rename where links are not supported), so a run killed halfway
 leaves at most a hidden ``.tmp`` file behind and the last good snapshot readable.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import re
 import tempfile
@@ -21,12 +23,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, field_validator
+from pydantic_core import PydanticCustomError
 
 from thesis_lib.errors import DataError
 from thesis_lib.models._base import Model
 
-__all__ = ["Snapshot", "SnapshotRow", "SnapshotStore"]
+__all__ = ["Snapshot", "SnapshotBasket", "SnapshotRow", "SnapshotStore"]
 
 SNAPSHOT_FORMAT = "thesis-watch-snapshot"
 #: Leftover temporary files (from killed runs) older than this are removed by the next save.
@@ -47,8 +50,44 @@ class SnapshotRow(Model):
     excluded_by: tuple[str, ...] = ()
 
 
+class SnapshotBasket(Model):
+    """The watchlist's basket at one moment: its rules (in words) and member weights.
+
+    ``weights`` maps each member's ticker to its weight (summing to 1), in selection
+    order; the next run rebalances from them.
+    """
+
+    rules: str = ""
+    weights: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("weights")
+    @classmethod
+    def _valid_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        for ticker, weight in value.items():
+            if not math.isfinite(weight) or weight < 0:
+                raise PydanticCustomError(
+                    "bad_weight", "weight of {ticker} is {weight}",
+                    {"ticker": ticker, "weight": weight,
+                     "hint": "weights are non-negative fractions"})
+        return value
+
+    @classmethod
+    def from_basket(cls, basket: Any) -> SnapshotBasket:
+        """The part of a :class:`~thesis_lib.basket.Basket` a snapshot keeps."""
+        weights = basket.weights
+        made: SnapshotBasket = cls(
+            rules=basket.rules.describe(),
+            weights={str(t): float(w) for t, w in weights.items()})
+        return made
+
+
 class Snapshot(Model):
-    """A watchlist's screen at one moment: every company's score, rank and gate outcome."""
+    """A watchlist's screen at one moment: every company's score, rank and gate outcome,
+    and the basket's weights when the watchlist has a ``[basket]`` table.
+
+    ``basket`` was added after the first snapshots were written: a snapshot without it
+    (an older file, or a watchlist without a basket) reads as "no previous basket".
+    """
 
     format: Literal["thesis-watch-snapshot"] = "thesis-watch-snapshot"
     version: Literal[1] = 1
@@ -60,6 +99,7 @@ class Snapshot(Model):
     prices: str | None = None
     top: int = Field(ge=1)
     companies: tuple[SnapshotRow, ...] = ()
+    basket: SnapshotBasket | None = None
 
     _rows: dict[str, SnapshotRow] = PrivateAttr(default_factory=dict)
 
@@ -89,8 +129,10 @@ class Snapshot(Model):
         taken_at: dt.datetime,
         universe: str = "",
         prices: str | None = None,
+        basket: Any = None,
     ) -> Snapshot:
-        """Snapshot a :class:`~thesis_lib.ScreenResult` (every company, in rank order)."""
+        """Snapshot a :class:`~thesis_lib.ScreenResult` (every company, in rank order) and,
+        if given, the weights of a :class:`~thesis_lib.basket.Basket` built from it."""
         scores = result.scores
         frame = result.frame
         names = frame["name"] if "name" in frame.columns else None
@@ -112,12 +154,15 @@ class Snapshot(Model):
         snapshot: Snapshot = cls(
             watchlist=watchlist, taken_at=taken_at.astimezone(dt.UTC), universe=universe,
             pack=result.pack.id, pack_version=result.pack.version, prices=prices, top=top,
-            companies=tuple(rows))
+            companies=tuple(rows),
+            basket=None if basket is None else SnapshotBasket.from_basket(basket))
         return snapshot
 
     def to_json(self) -> str:
-        """The snapshot as JSON text (what the store writes)."""
-        return json.dumps(self.model_dump(mode="json"), indent=1, ensure_ascii=False) + "\n"
+        """The snapshot as JSON text (what the store writes). Without a basket the file has
+        no ``basket`` key at all, exactly as snapshots were before baskets existed."""
+        data = self.model_dump(mode="json", exclude={"basket"} if self.basket is None else None)
+        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str, *, file: str | None = None) -> Snapshot:
