@@ -107,18 +107,9 @@ Interval = Literal[
 INTERVALS: tuple[str, ...] = get_args(Interval)
 
 SNAPSHOT_FLOAT_COLUMNS: tuple[str, ...] = MARKET_SNAPSHOT_COLUMNS
+# price, currency, then the other numeric fields, then where and when they come from.
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
-    "price",
-    "currency",
-    "market_cap",
-    "market_cap_usd",
-    "adv_usd",
-    "pe_trailing",
-    "pe_forward",
-    "ev_sales",
-    "fx_rate_usd",
-    "as_of",
-    "source",
+    MARKET_SNAPSHOT_COLUMNS[0], "currency", *MARKET_SNAPSHOT_COLUMNS[1:], "as_of", "source"
 )
 #: Columns a provider's transform step returns for a snapshot (quote-currency values).
 LOCAL_SNAPSHOT_COLUMNS: tuple[str, ...] = (
