@@ -11,7 +11,7 @@
   (``pytest_plugins = ["thesis_lib.testing.plugin"]`` in your top-level ``conftest.py``)
   with fixtures and collection of ``*.pack.toml`` files' expectations as tests.
 
-The property checks and strategies need hypothesis (``pip install "thesis-lib[dev]"``);
+The property checks and strategies need hypothesis (``pip install "thesis-lib[testing]"``);
 they are imported only when first used.
 """
 
