@@ -39,12 +39,12 @@ def _check_universe(path: str) -> tuple[list[Problem], str]:
 
 
 def _check_pack(path: str) -> tuple[list[Problem], str]:
-    from thesis_lib.rules import load_pack, validate_pack
+    from thesis_lib.rules import load_pack
 
-    problems = validate_pack(path)
-    if problems:
-        return problems, ""
-    pack = load_pack(path)
+    try:
+        pack = load_pack(path)
+    except ThesisError as exc:  # load_pack lists every problem in the file at once
+        return list(exc.problems), ""
     return [], (f"pack {pack.id!r} v{pack.version}: {len(pack.rules)} rules "
                 f"({len(pack.gates)} gates), {len(pack.expect)} expectations")
 

@@ -279,8 +279,18 @@ def _check_status(status: pd.DataFrame, tickers: Sequence[str], what: str) -> li
     return errors
 
 
+class _WithStatus:
+    """What both results share: a status table with one row per requested ticker."""
+
+    status: pd.DataFrame
+
+    def not_ok(self) -> pd.DataFrame:
+        """The status rows that are not ``ok``."""
+        return self.status[self.status["status"] != "ok"]
+
+
 @dataclass(frozen=True, eq=False)
-class HistoryResult:
+class HistoryResult(_WithStatus):
     """Adjusted closes and volumes (wide, UTC dates x tickers) with per-ticker status."""
 
     close: pd.DataFrame
@@ -308,13 +318,10 @@ class HistoryResult:
         """The requested tickers, in order."""
         return [str(t) for t in self.close.columns]
 
-    def not_ok(self) -> pd.DataFrame:
-        """The status rows that are not ``ok``."""
-        return self.status[self.status["status"] != "ok"]
 
 
 @dataclass(frozen=True, eq=False)
-class SnapshotResult:
+class SnapshotResult(_WithStatus):
     """One row per ticker (see the module docstring), the FX rates used, and status."""
 
     data: pd.DataFrame
@@ -344,9 +351,6 @@ class SnapshotResult:
         """The requested tickers, in order."""
         return [str(t) for t in self.data.index]
 
-    def not_ok(self) -> pd.DataFrame:
-        """The status rows that are not ``ok``."""
-        return self.status[self.status["status"] != "ok"]
 
 
 @dataclass
