@@ -27,8 +27,24 @@ from thesis_lib.errors import (
     SymbolNotFoundError,
     ThesisError,
 )
-from thesis_lib.loading import load_chain, load_evidence, load_universe, save_universe
-from thesis_lib.models import Company, Evidence, Exposure, Layer, SupplyChain, Universe
+from thesis_lib.loading import (
+    load_chain,
+    load_evidence,
+    load_links,
+    load_universe,
+    save_universe,
+)
+from thesis_lib.models import (
+    Company,
+    Evidence,
+    Exposure,
+    Financials,
+    Forward,
+    Layer,
+    Link,
+    SupplyChain,
+    Universe,
+)
 from thesis_lib.rules import (
     Expectation,
     Explanation,
@@ -62,7 +78,10 @@ __all__ = [
     "Explanation",
     "Exposure",
     "ExpressionError",
+    "Financials",
+    "Forward",
     "Layer",
+    "Link",
     "MarketDataError",
     "MissingDataError",
     "PlotUnavailableError",
@@ -84,6 +103,7 @@ __all__ = [
     "load_basket_rules",
     "load_chain",
     "load_evidence",
+    "load_links",
     "load_pack",
     "load_universe",
     "save_universe",

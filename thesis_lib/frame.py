@@ -17,9 +17,24 @@ if TYPE_CHECKING:
     from thesis_lib.models.universe import Universe
 
 EXPOSURE_PREFIX = "exposure_"
+AI_EXPOSURE_PREFIX = "ai_exposure_"
+FORWARD_PREFIX = "forward_exposure_"
+SALES_TO_PREFIX = "sales_to_"
+CUSTOMERS_IN_PREFIX = "customers_in_"
+LAYER_PREFIXES: tuple[str, ...] = (
+    EXPOSURE_PREFIX, AI_EXPOSURE_PREFIX, FORWARD_PREFIX, SALES_TO_PREFIX, CUSTOMERS_IN_PREFIX,
+)
+"""Prefixes of the per-layer column families, in frame order: ``<prefix><layer_id>``."""
+FRACTION_PREFIXES: tuple[str, ...] = (
+    EXPOSURE_PREFIX, AI_EXPOSURE_PREFIX, FORWARD_PREFIX, SALES_TO_PREFIX,
+)
+"""Per-layer families holding fractions of revenue: checked to lie in [0, 1]."""
 IDENTITY_COLUMNS: tuple[str, ...] = ("name", "country", "currency", "listed", "primary_layer")
 STRING_COLUMNS: frozenset[str] = frozenset({"name", "country", "currency", "primary_layer"})
-DERIVED_COLUMNS: tuple[str, ...] = ("exposure_total", "confidence", "evidence_support")
+DERIVED_COLUMNS: tuple[str, ...] = (
+    "exposure_total", "ai_exposure_total", "confidence", "evidence_support",
+    "revenue_usd", "ai_revenue_usd",
+)
 
 
 def exposure_column(layer_id: str) -> str:
@@ -29,9 +44,10 @@ def exposure_column(layer_id: str) -> str:
 
 def frame_columns(layer_ids: Iterable[str]) -> tuple[str, ...]:
     """Every column :meth:`Universe.to_frame` produces for a chain with these layers."""
+    layers = tuple(layer_ids)
     return (
         *IDENTITY_COLUMNS,
-        *(exposure_column(layer) for layer in layer_ids),
+        *(f"{prefix}{layer}" for prefix in LAYER_PREFIXES for layer in layers),
         *DERIVED_COLUMNS,
     )
 
@@ -40,16 +56,43 @@ def build_frame(universe: Universe) -> pd.DataFrame:
     """Build the screening frame of ``universe`` (see :meth:`Universe.to_frame`)."""
     layer_ids = universe.chain.ids
     col_of = {layer: j for j, layer in enumerate(layer_ids)}
+    row_of = {c.ticker: i for i, c in enumerate(universe.companies)}
     n, m = len(universe.companies), len(layer_ids)
     shares = np.zeros((n, m), dtype=np.float64)
+    ai = np.zeros((n, m), dtype=np.float64)
+    forward = np.zeros((n, m), dtype=np.float64)
+    sales = np.zeros((n, m), dtype=np.float64)
+    customers = np.zeros((n, m), dtype=np.float64)
     conf_weighted = np.zeros(n, dtype=np.float64)
+    revenue = np.full(n, np.nan, dtype=np.float64)
     for i, company in enumerate(universe.companies):
         for exposure in company.exposures:
-            shares[i, col_of[exposure.layer]] = exposure.share
+            j = col_of[exposure.layer]
+            shares[i, j] = exposure.share
+            ai[i, j] = exposure.ai_exposure
             conf_weighted[i] += exposure.share * exposure.confidence
+        for fwd in company.forward:
+            forward[i, col_of[fwd.layer]] += fwd.ai_exposure
+        if company.financials is not None:
+            revenue[i] = company.financials.revenue_usd
+    primary = [c.primary_layer for c in universe.companies]
+    for link in universe.links:
+        if link.kind != "supplies":
+            continue
+        layer = primary[row_of[link.customer]]
+        if layer is None:
+            continue
+        i, j = row_of[link.supplier], col_of[layer]
+        customers[i, j] += 1.0
+        sales[i, j] += link.revenue_share or 0.0
+    np.minimum(forward, 1.0, out=forward)
+    np.minimum(sales, 1.0, out=sales)
     total = shares.sum(axis=1)
+    ai_total = ai.sum(axis=1)
     net = universe.layer_evidence()
     net_vector = np.array([net[layer] for layer in layer_ids], dtype=np.float64)
+    direct = universe.company_evidence()
+    direct_vector = np.array([direct[c.ticker] for c in universe.companies], dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         confidence = np.where(total > 0, conf_weighted / np.where(total > 0, total, 1.0), np.nan)
 
@@ -59,15 +102,18 @@ def build_frame(universe: Universe) -> pd.DataFrame:
         "country": pd.array([c.country for c in universe.companies], dtype="string"),
         "currency": pd.array([c.currency for c in universe.companies], dtype="string"),
         "listed": np.array([c.listed for c in universe.companies], dtype=bool),
-        "primary_layer": pd.array(
-            [c.primary_layer for c in universe.companies], dtype="string"
-        ),
+        "primary_layer": pd.array(primary, dtype="string"),
     }
-    for j, layer in enumerate(layer_ids):
-        data[exposure_column(layer)] = shares[:, j]
+    for prefix, matrix in zip(LAYER_PREFIXES, (shares, ai, forward, sales, customers),
+                              strict=True):
+        for j, layer in enumerate(layer_ids):
+            data[f"{prefix}{layer}"] = matrix[:, j]
     data["exposure_total"] = total
+    data["ai_exposure_total"] = ai_total
     data["confidence"] = confidence
-    data["evidence_support"] = shares @ net_vector
+    data["evidence_support"] = np.tanh(shares @ net_vector + direct_vector)
+    data["revenue_usd"] = revenue
+    data["ai_revenue_usd"] = revenue * ai_total
     return pd.DataFrame(data, index=index)
 
 
@@ -97,7 +143,7 @@ def check_frame(frame: pd.DataFrame, *, what: str = "screening frame") -> pd.Dat
         )
     for column in frame.columns:
         name = str(column)
-        if not name.startswith(EXPOSURE_PREFIX):
+        if not name.startswith(FRACTION_PREFIXES):
             continue
         series = frame[column]
         if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):

@@ -18,7 +18,7 @@ from typing import Any
 from thesis_lib import _toml
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import ChainError, DataError, ThesisError
-from thesis_lib.models import Evidence, SupplyChain, Universe
+from thesis_lib.models import Evidence, Link, SupplyChain, Universe
 
 BUILTIN_CHAINS: dict[str, str] = {"ai-compute": "chain.toml"}
 """Built-in chains by name -> file inside ``thesis_lib/data``."""
@@ -92,26 +92,48 @@ def load_chain(source: PathLike | None = None) -> SupplyChain:
     return chain
 
 
-def load_evidence(path: PathLike) -> tuple[Evidence, ...]:
-    """Load a file of ``[[evidence]]`` entries."""
+def _load_entries(path: PathLike, key: str, model: type[Evidence] | type[Link],
+                  label: str, name_of: str) -> tuple[Any, ...]:
+    """Read a file that holds only ``[[key]]`` tables, each validated as ``model``."""
     data = read_toml(path)
-    unknown = set(data) - {"evidence"}
+    unknown = set(data) - {key}
     if unknown:
-        key = sorted(unknown)[0]
-        raise DataError(f"unknown top-level key {key!r}", file=str(path),
-                        hint="an evidence file holds only [[evidence]] tables")
-    items = data.get("evidence", [])
+        name = sorted(unknown)[0]
+        raise DataError(f"unknown top-level key {name!r}", file=str(path),
+                        hint=f"a {label} file holds only [[{key}]] tables")
+    items = data.get(key, [])
+    if not isinstance(items, list):
+        raise DataError(f"'{key}' must be a list of tables", file=str(path), field=key,
+                        hint=f"write each entry as [[{key}]]")
     out = []
+    problems = []
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
-            raise DataError("each evidence entry must be a table", file=str(path),
-                            item=f"evidence #{i + 1}", hint="write it as [[evidence]]")
-        where = f"evidence {item.get('id')!r}" if item.get("id") else f"evidence #{i + 1}"
+            raise DataError(f"each {label} entry must be a table", file=str(path),
+                            item=f"{label} #{i + 1}", hint=f"write it as [[{key}]]")
+        name = item.get(name_of)
+        where = f"{label} {name!r}" if isinstance(name, str) and name else f"{label} #{i + 1}"
+        if key == "links":
+            where = f"{label} #{i + 1} ({item.get('supplier')} -> {item.get('customer')})"
         try:
-            out.append(Evidence.parse(item, file=str(path)))
+            out.append(model.parse(item, file=str(path)))
         except DataError as exc:
-            raise DataError([p.located(item=where) for p in exc.problems]) from None
+            problems += [p.located(item=where) for p in exc.problems]
+    if problems:
+        raise DataError(problems)
     return tuple(out)
+
+
+def load_evidence(path: PathLike) -> tuple[Evidence, ...]:
+    """Load a file of ``[[evidence]]`` entries (every mistake reported at once)."""
+    evidence: tuple[Evidence, ...] = _load_entries(path, "evidence", Evidence, "evidence", "id")
+    return evidence
+
+
+def load_links(path: PathLike) -> tuple[Link, ...]:
+    """Load a file of ``[[links]]`` entries (supplier -> customer, supplies or stake)."""
+    links: tuple[Link, ...] = _load_entries(path, "links", Link, "link", "supplier")
+    return links
 
 
 def load_universe(source: PathLike | None = None) -> Universe:
@@ -119,8 +141,9 @@ def load_universe(source: PathLike | None = None) -> Universe:
 
     A universe file may name its chain (``chain = "ai-compute"``, or a path relative to
     the file), carry it inline (``[chain]`` with ``[[chain.layers]]``), or leave it out to
-    use the built-in chain; evidence may be inline (``[[evidence]]``) or in a separate
-    file (``evidence_file = "evidence.toml"``).
+    use the built-in chain; evidence and company links may be inline (``[[evidence]]``,
+    ``[[links]]``) or in separate files (``evidence_file = "evidence.toml"``,
+    ``links_file = "links.toml"``), paths relative to the universe file.
     """
     path = _resolve(source, BUILTIN_UNIVERSES, DEFAULT_UNIVERSE)
     if _unknown_name(source, BUILTIN_UNIVERSES, path):
@@ -145,15 +168,18 @@ def load_universe(source: PathLike | None = None) -> Universe:
     else:
         raise DataError("'chain' must be a chain name, a file path or a [chain] table",
                         file=file, field="chain")
-    evidence_file = data.pop("evidence_file", None)
-    if evidence_file is not None:
-        if not isinstance(evidence_file, str):
-            raise DataError("'evidence_file' must be a path string", file=file,
-                            field="evidence_file")
-        ev_path = Path(evidence_file)
-        if not ev_path.is_absolute():
-            ev_path = path.parent / ev_path
-        data["evidence"] = [*data.get("evidence", []), *load_evidence(ev_path)]
+    for key, field, loader in (("evidence", "evidence_file", load_evidence),
+                               ("links", "links_file", load_links)):
+        extra = data.pop(field, None)
+        if extra is None:
+            continue
+        if not isinstance(extra, str):
+            raise DataError(f"'{field}' must be a path string", file=file, field=field,
+                            hint=f'e.g. {field} = "{key}.toml"')
+        extra_path = Path(extra)
+        if not extra_path.is_absolute():
+            extra_path = path.parent / extra_path
+        data[key] = [*data.get(key, []), *loader(extra_path)]
     universe: Universe = Universe.parse(data, file=file)
     return universe
 
@@ -168,8 +194,11 @@ def universe_to_toml(universe: Universe) -> str:
     doc = _dump_model(universe)
     chain = doc.pop("chain")
     companies = doc.pop("companies", [])
+    links = doc.pop("links", [])
     evidence = doc.pop("evidence", [])
     ordered: dict[str, Any] = {**doc, "chain": chain, "companies": companies}
+    if links:
+        ordered["links"] = links
     if evidence:
         ordered["evidence"] = evidence
     return _toml.dumps(

@@ -7,6 +7,7 @@ Every command is a few calls a notebook user could make too::
     thesis explain TICKER [--pack NAME|FILE] [--universe FILE]
     thesis validate FILE...
     thesis layers [--universe FILE]
+    thesis links TICKER [--down N | --up N] [--universe FILE]
     thesis watch WATCHLIST.toml [--state DIR] [--format FORMAT] [--no-fail-on-alert]
     thesis test PACK...
 
@@ -98,6 +99,7 @@ examples:
   thesis screen --top 10                    the built-in universe and pack, offline
   thesis screen --format csv --output ranked.csv
   thesis explain MU                         why Micron scored what it did
+  thesis links NVDA --down 2                Nvidia's suppliers and theirs, with sources
   thesis validate my-universe.toml my-pack.toml
   thesis watch examples/watchlist.toml      a diff against the last run; exit 3 on alerts
 
@@ -176,6 +178,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="layers")
 
     p = sub.add_parser(
+        "links", parents=[common],
+        help="a company's suppliers, customers and stakes, with sources",
+        description="Print the companies linked to TICKER: who supplies it (--down N steps), "
+                    "whom it supplies (--up N steps), and, without either, both one step "
+                    "deep plus the stakes held in it and by it. Each link names its layer, "
+                    "the revenue share where reported, its date and source.")
+    p.add_argument("ticker", metavar="TICKER")
+    p.add_argument("--down", metavar="N", type=_positive,
+                   help="suppliers only, N steps down (suppliers of suppliers ...)")
+    p.add_argument("--up", metavar="N", type=_positive,
+                   help="customers only, N steps up")
+    p.add_argument("--universe", metavar="FILE",
+                   help="universe TOML file or built-in name (default: ai-compute-2026)")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="output format (default: table, a tree)")
+    p.set_defaults(handler="links")
+
+    p = sub.add_parser(
         "watch", parents=[common], formatter_class=raw, epilog=WATCH_EPILOG,
         help="run a watchlist: diff against the last run, alerts, exit 3 when they fire",
         description=_fill(
@@ -207,13 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], Output]]:
     from thesis_lib.cli._layers import layers_command
+    from thesis_lib.cli._links import links_command
     from thesis_lib.cli._packtest import packtest_command
     from thesis_lib.cli._screen import explain_command, screen_command
     from thesis_lib.cli._validate import validate_command
     from thesis_lib.cli._watch import watch_command
 
     return {"screen": screen_command, "explain": explain_command,
-            "validate": validate_command, "layers": layers_command,
+            "validate": validate_command, "layers": layers_command, "links": links_command,
             "watch": watch_command, "test": packtest_command}
 
 

@@ -27,6 +27,7 @@ def layer_rows(universe: Any) -> list[dict[str, Any]]:
                 "primary": primary.get(layer_id, 0),
                 "exposed": len(universe.companies_in(layer_id)),
                 "below": list(chain.below(layer_id)),
+                "constraint": layer.constraint,
             })
     return rows
 
@@ -58,7 +59,7 @@ def layers_command(args: argparse.Namespace) -> Output:
         f"{'layer':<20} {'name':<38} {'main':>4} {'any':>4}  layers below",
     ]
     for r in rows:
-        label = "  " * r["tier"] + r["layer"]
+        label = "  " * r["tier"] + r["layer"] + ("*" if r["constraint"] else "")
         start = (f"{clip(label, 20):<20} {clip(r['name'], 38):<38} {r['primary']:>4} "
                  f"{r['exposed']:>4}  ")
         below = textwrap.wrap(", ".join(r["below"]) or "-", WIDTH - len(start)) or ["-"]
@@ -66,4 +67,8 @@ def layers_command(args: argparse.Namespace) -> Output:
         lines += [" " * len(start) + more for more in below[1:]]
     lines += ["", "main: companies whose largest share is in the layer; any: companies with "
                   "any share in it."]
+    constrained = [r for r in rows if r["constraint"]]
+    if constrained:
+        lines.append("* a binding constraint on capacity, or a layer that relieves one:")
+        lines += [f"  {r['layer']:<20} {clip(r['constraint'], WIDTH - 23)}" for r in constrained]
     return Output("\n".join(lines) + "\n")

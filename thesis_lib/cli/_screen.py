@@ -51,6 +51,8 @@ def run_screen(args: argparse.Namespace) -> Screened:
             raise CliError("--snapshot and --since need --prices",
                            hint="add --prices FILE.csv (or --prices yfinance)")
         return Screened(screen(universe, pack), universe, label, priced=False)
+    import dataclasses
+
     from thesis_lib.errors import ScreenError
     from thesis_lib.watch.prices import attach_prices
 
@@ -62,7 +64,8 @@ def run_screen(args: argparse.Namespace) -> Screened:
     note(priced.summary())
     for message in priced.notes:
         note(message)
-    return Screened(screen(priced.frame, pack), universe, label, priced=True)
+    result = dataclasses.replace(screen(priced.frame, pack), universe=universe)
+    return Screened(result, universe, label, priced=True)
 
 
 # -- pieces of a row ----------------------------------------------------------------------
@@ -325,6 +328,9 @@ def render_explanation(result: Any, ticker: str) -> str:
             lines.append(f"  {r.contribution:+8.3f}  {r.rule:<22} {r.kind} {r.weight:g} "
                          f"x {value}")
             lines += _wrap(str(r.why), 12)
+            for src in e.sources_of(str(r.rule)).itertuples(index=False):
+                lines += _wrap(f"via {src.kind} {src.item}: {src.detail}", 12)
+                lines += _wrap(f"source: {src.source}", 14)
     gates = table[(table["kind"] == "gate") & (table["status"] == "ok")]
     if len(gates):
         lines.append("  gates passed: " + ", ".join(str(g) for g in gates["rule"]))
@@ -358,5 +364,7 @@ def explain_command(args: argparse.Namespace) -> Output:
             "ranked": e.of, "passed": e.passed, "excluded_by": gates,
             "pack": {"id": result.pack.id, "version": result.pack.version},
             "rules": explanation_rows(e),
+            "sources": [] if e.sources is None else
+            [{k: str(v) for k, v in row.items()} for row in e.sources.to_dict("records")],
         }))
     return Output(render_explanation(result, ticker) + "\n")

@@ -1,17 +1,29 @@
-"""Typed models of the supply chain, companies, evidence and the universe."""
+"""Typed models of the supply chain, companies, links, evidence and the universe."""
 
 from thesis_lib.models.chain import Layer, LayerId, SupplyChain
-from thesis_lib.models.company import SHARE_TOLERANCE, Company, Exposure
-from thesis_lib.models.evidence import Evidence
+from thesis_lib.models.company import (
+    SHARE_TOLERANCE,
+    Company,
+    Exposure,
+    Financials,
+    Forward,
+)
+from thesis_lib.models.evidence import HALF_LIFE_DAYS, Evidence, recency_weight
+from thesis_lib.models.link import Link
 from thesis_lib.models.universe import Universe
 
 __all__ = [
+    "HALF_LIFE_DAYS",
     "SHARE_TOLERANCE",
     "Company",
     "Evidence",
     "Exposure",
+    "Financials",
+    "Forward",
     "Layer",
     "LayerId",
+    "Link",
     "SupplyChain",
     "Universe",
+    "recency_weight",
 ]

@@ -36,6 +36,9 @@ class Layer(Model):
     description: str = ""
     supplies: tuple[LayerId, ...] = ()
     """Ids of the layers this one sells into (its customers)."""
+    constraint: str | None = Field(default=None, min_length=1)
+    """The binding constraint on capacity that this layer is, or relieves, if any
+    (e.g. "grid interconnection queues"); :meth:`SupplyChain.constraints` lists them."""
 
 
 class SupplyChain(Model):
@@ -176,6 +179,29 @@ class SupplyChain(Model):
         if b in up:
             return -up[b]
         return None
+
+    def peers(self, layer_id: str) -> tuple[str, ...]:
+        """Layers that sell into at least one of the same customer layers as ``layer_id``.
+
+        ``chain.peers("accelerators")`` includes ``custom_asic``: the other way to put
+        silicon in front of the same buyers.
+        """
+        mine = set(self.customers(layer_id))
+        return tuple(lid for lid in self.ids
+                     if lid != layer_id and mine & set(self._customers[lid]))
+
+    def substitutes(self, layer_id: str) -> tuple[str, ...]:
+        """Peers that also buy from at least one of ``layer_id``'s supplier layers.
+
+        A substitute occupies the same place in the chain: ``custom_asic`` for
+        ``accelerators`` (both buy HBM, packaging and wafers and sell to clouds and labs).
+        """
+        inputs = set(self.suppliers(layer_id))
+        return tuple(lid for lid in self.peers(layer_id) if inputs & set(self._suppliers[lid]))
+
+    def constraints(self) -> tuple[str, ...]:
+        """Layers that are, or relieve, a binding constraint (those with ``constraint``)."""
+        return tuple(layer.id for layer in self.layers if layer.constraint)
 
     def tiers(self) -> list[tuple[str, ...]]:
         """Layers grouped by their longest distance from the top (customers first)."""

@@ -1,11 +1,20 @@
-"""Companies and their revenue exposure to supply-chain layers."""
+"""Companies, their revenue exposure to supply-chain layers, forward figures and financials.
+
+One basis for every exposure (the data guide, ``docs/data-guide.md``, is the one
+definition): ``share`` is the fraction of the company's total revenue in a stated period
+that it earns selling one layer's product or service; ``ai_share`` is the part of that
+layer revenue driven by AI / data-centre compute demand. Forward-looking figures
+(contracted, guided, pre-revenue) are :class:`Forward` records and never folded into
+today's share; stakes in other companies are links (:class:`~thesis_lib.models.Link`),
+not revenue.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from thesis_lib.models._base import Model
@@ -21,25 +30,154 @@ Ticker = Annotated[
 """A market-data symbol such as ``MU``, ``000660.KS`` or ``SU.PA`` (an id for private firms)."""
 
 
-class Exposure(Model):
-    """An estimated share of a company's revenue that comes from one layer.
+def _check_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise PydanticCustomError(
+            "url", "must be a web address starting with https:// or http://",
+            {"hint": "give the public address of the document, or leave the field out"},
+        )
+    return value
 
-    ``share`` and ``confidence`` are fractions in [0, 1]; ``source`` says where the
-    figure comes from and ``as_of`` the date it refers to.
+
+Url = Annotated[str, StringConstraints(min_length=8, max_length=2_000), AfterValidator(_check_url)]
+"""The public web address of a source document."""
+
+Basis = Literal["reported", "derived", "estimate"]
+"""How an exposure figure was obtained: reported as such by the company, derived from
+reported figures by stated arithmetic, or estimated (by a third party or by us)."""
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _not_nan(value: float | None) -> float | None:
+    if value is not None and value != value:  # NaN
+        raise PydanticCustomError("nan", "must be a number, not NaN", {"hint": "write 0.0"})
+    return value
+
+
+class Exposure(Model):
+    """The share of a company's revenue earned in one layer, for a stated period.
+
+    - ``share``: revenue from the layer's product or service / total revenue (0..1);
+    - ``ai_share``: the part of that layer revenue driven by AI / data-centre compute
+      demand (0..1). Optional for files written before it existed: unstated counts as
+      1.0 (:attr:`ai_fraction`), i.e. the whole layer revenue;
+    - ``confidence``: how sure the figure is (0..1);
+    - ``basis``: ``reported``, ``derived`` or ``estimate``;
+    - ``period`` (e.g. ``FY2025``) and ``as_of``, the period's end date;
+    - ``estimated_on``: when the estimate was made (separate from the period);
+    - ``source`` (a specific document) and ``url`` (where to check it).
     """
 
     layer: LayerId
     share: float = Field(ge=0.0, le=1.0)
+    ai_share: float | None = Field(default=None, ge=0.0, le=1.0)
     confidence: float = Field(default=0.5, ge=0.0, le=1.0)
-    source: str = Field(min_length=1)
+    basis: Basis | None = None
+    period: str | None = Field(default=None, min_length=1, max_length=80)
     as_of: dt.date
+    estimated_on: dt.date | None = None
+    source: str = Field(min_length=1)
+    url: Url | None = None
     note: str | None = None
 
-    @field_validator("share", "confidence")
+    @field_validator("share", "confidence", "ai_share")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        return _not_nan(value)
+
+    @property
+    def ai_fraction(self) -> float:
+        """``ai_share``, or 1.0 when the file did not state it."""
+        return 1.0 if self.ai_share is None else self.ai_share
+
+    @property
+    def ai_exposure(self) -> float:
+        """AI-driven revenue from this layer as a share of total revenue: share x ai_share."""
+        return self.share * self.ai_fraction
+
+
+ForwardKind = Literal["contracted", "guided", "pre-revenue", "pipeline"]
+
+
+class Forward(Model):
+    """A dated forward-looking figure for one layer, kept apart from today's share.
+
+    ``kind`` says how firm it is (``contracted`` > ``guided`` > ``pipeline``;
+    ``pre-revenue`` for a business with no sales yet). ``share`` is the expected share
+    of revenue once in force, ``amount_usd`` an annual revenue or contract value (the
+    note says which), ``capacity_mw`` the contracted capacity where no price is public
+    (a PPA's megawatts, a GPU deal's gigawatts); at least one of the three is given.
+    ``starts`` is when the revenue starts and ``horizon`` the date the figure applies
+    by; ``as_of`` is the date of the document. Only ``share`` feeds the screening
+    frame's ``forward_exposure_<layer>``.
+    """
+
+    layer: LayerId
+    kind: ForwardKind
+    share: float | None = Field(default=None, ge=0.0, le=1.0)
+    ai_share: float = Field(default=1.0, ge=0.0, le=1.0)
+    amount_usd: float | None = Field(default=None, ge=0.0)
+    capacity_mw: float | None = Field(default=None, gt=0.0)
+    starts: dt.date | None = None
+    horizon: dt.date
+    confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    as_of: dt.date
+    source: str = Field(min_length=1)
+    url: Url | None = None
+    note: str | None = None
+
+    @field_validator("share", "confidence", "ai_share", "amount_usd", "capacity_mw")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        return _not_nan(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> Forward:
+        if self.share is None and self.amount_usd is None and self.capacity_mw is None:
+            raise PydanticCustomError(
+                "forward_empty", "a forward figure needs a share, an amount_usd or a capacity_mw",
+                {"field": "share",
+                 "hint": "give the expected share of revenue, the amount, or the capacity"},
+            )
+        if self.starts is not None and self.starts > self.horizon:
+            raise PydanticCustomError(
+                "forward_dates", "starts ({starts}) is after horizon ({horizon})",
+                {"starts": str(self.starts), "horizon": str(self.horizon), "field": "starts",
+                 "hint": "horizon is the date the figure applies by; it cannot precede starts"},
+            )
+        return self
+
+    @property
+    def ai_exposure(self) -> float:
+        """Expected AI-driven share of revenue (0 when only an amount is known)."""
+        return (self.share or 0.0) * self.ai_share
+
+
+class Financials(Model):
+    """A company's total revenue in US dollars for a stated period, with its source.
+
+    ``basis`` is ``reported`` (reported in USD), ``converted`` (from the reporting
+    currency at the rate given in ``note``), ``derived`` (summed from reported quarters,
+    say which in ``note``) or ``estimate`` (private companies, or a period not yet
+    reported). A pre-revenue company reports 0.
+    """
+
+    revenue_usd: float = Field(ge=0.0)
+    period: str = Field(min_length=1, max_length=80)
+    as_of: dt.date
+    basis: Literal["reported", "converted", "derived", "estimate"]
+    estimated_on: dt.date | None = None
+    source: str = Field(min_length=1)
+    url: Url | None = None
+    note: str | None = None
+
+    @field_validator("revenue_usd")
     @classmethod
     def _finite(cls, value: float) -> float:
-        if value != value:  # NaN
-            raise PydanticCustomError("nan", "must be a number, not NaN", {"hint": "write 0.0"})
+        if value != value or value == float("inf"):
+            raise PydanticCustomError("not_finite", "must be a finite number",
+                                      {"hint": "write the revenue in US dollars, e.g. 68.3e9"})
         return value
 
 
@@ -49,7 +187,8 @@ class Company(Model):
     ``ticker`` is the market-data symbol for listed companies (e.g. ``000660.KS``) and
     a plain id for private ones (e.g. ``SPACEX``); private companies never get prices.
     Revenue shares add up to at most 1 (with :data:`SHARE_TOLERANCE`), and a layer
-    appears at most once.
+    appears at most once among the exposures. ``financials`` (optional) gives revenue
+    in USD for dollar materiality; ``forward`` holds dated forward-looking figures.
     """
 
     item_label = ("company", "ticker")
@@ -60,7 +199,9 @@ class Company(Model):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
     listed: bool = True
     note: str | None = None
+    financials: Financials | None = None
     exposures: tuple[Exposure, ...] = ()
+    forward: tuple[Forward, ...] = ()
 
     @model_validator(mode="after")
     def _check_exposures(self) -> Company:
@@ -95,12 +236,27 @@ class Company(Model):
         """Sum of the revenue shares across layers."""
         return float(sum(e.share for e in self.exposures))
 
-    def share(self, layer_id: str) -> float:
-        """Revenue share from ``layer_id`` (0.0 if the company has no exposure to it)."""
+    def exposure(self, layer_id: str) -> Exposure | None:
+        """The exposure to ``layer_id``, or None."""
         for exposure in self.exposures:
             if exposure.layer == layer_id:
-                return exposure.share
-        return 0.0
+                return exposure
+        return None
+
+    def share(self, layer_id: str) -> float:
+        """Revenue share from ``layer_id`` (0.0 if the company has no exposure to it)."""
+        exposure = self.exposure(layer_id)
+        return 0.0 if exposure is None else exposure.share
+
+    def ai_share(self, layer_id: str) -> float:
+        """AI-driven revenue from ``layer_id`` as a share of total revenue (share x ai_share)."""
+        exposure = self.exposure(layer_id)
+        return 0.0 if exposure is None else exposure.ai_exposure
+
+    @property
+    def revenue_usd(self) -> float | None:
+        """Total revenue in USD from :attr:`financials`, or None."""
+        return None if self.financials is None else self.financials.revenue_usd
 
     @property
     def primary_layer(self) -> str | None:

@@ -1,7 +1,12 @@
-"""A universe: companies, the supply chain they sit in, and the evidence, checked together."""
+"""A universe: companies, the supply chain they sit in, their links and the evidence.
+
+Checked together: unknown layers and tickers, duplicate tickers, links and evidence
+ids, and claims that refer to unknown claims are errors naming the item and field.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -12,18 +17,20 @@ from thesis_lib.errors import DataError, Problem
 from thesis_lib.models._base import Model
 from thesis_lib.models.chain import SupplyChain
 from thesis_lib.models.company import Company
-from thesis_lib.models.evidence import Evidence
+from thesis_lib.models.evidence import HALF_LIFE_DAYS, Evidence, claim_weights, support
+from thesis_lib.models.link import Link, walk
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
 class Universe(Model):
-    """Companies plus the supply chain and evidence, validated as a whole.
+    """Companies plus the supply chain, company links and evidence, validated as a whole.
 
-    Validation reports every unknown layer id (in exposures and evidence), every
-    duplicate ticker and every duplicate evidence id at once, each naming the company
-    (or evidence) and the field.
+    Validation reports at once every unknown layer id (in exposures, forward figures,
+    links and evidence), every unknown ticker (in links and evidence), every duplicate
+    ticker, link and evidence id, and every claim referring to an unknown claim, each
+    naming the company (or link, or evidence) and the field.
     """
 
     id: str = Field(default="custom", min_length=1)
@@ -31,12 +38,14 @@ class Universe(Model):
     description: str = ""
     chain: SupplyChain
     companies: tuple[Company, ...] = ()
+    links: tuple[Link, ...] = ()
     evidence: tuple[Evidence, ...] = ()
 
     @model_validator(mode="after")
     def _check_together(self) -> Universe:
         problems: list[Problem] = []
         layers = set(self.chain.ids)
+        tickers = {c.ticker for c in self.companies}
         seen: set[str] = set()
         for company in self.companies:
             where = f"company {company.ticker!r}"
@@ -50,32 +59,20 @@ class Universe(Model):
                     )
                 )
             seen.add(company.ticker)
-            for i, exposure in enumerate(company.exposures):
-                if exposure.layer not in layers:
-                    problems.append(
-                        Problem(
-                            f"unknown layer {exposure.layer!r}",
-                            item=where,
-                            field=f"exposures[{i}].layer",
-                            hint=did_you_mean(exposure.layer, layers, what="layers"),
-                        )
-                    )
-        seen_ev: set[str] = set()
-        for ev in self.evidence:
-            where = f"evidence {ev.id!r}"
-            if ev.id in seen_ev:
-                problems.append(Problem("duplicate evidence id", item=where, field="id"))
-            seen_ev.add(ev.id)
-            for i, layer in enumerate(ev.layers):
+            located = [(f"exposures[{i}].layer", e.layer) for i, e in enumerate(company.exposures)]
+            located += [(f"forward[{i}].layer", f.layer) for i, f in enumerate(company.forward)]
+            for field, layer in located:
                 if layer not in layers:
                     problems.append(
                         Problem(
                             f"unknown layer {layer!r}",
                             item=where,
-                            field=f"layers[{i}]",
+                            field=field,
                             hint=did_you_mean(layer, layers, what="layers"),
                         )
                     )
+        problems += _link_problems(self.links, tickers, layers)
+        problems += _evidence_problems(self.evidence, tickers, layers)
         if problems:
             raise DataError(problems)
         return self
@@ -114,13 +111,115 @@ class Universe(Model):
         self.chain.layer(layer_id)
         return tuple(ev for ev in self.evidence if layer_id in ev.layers)
 
-    def layer_evidence(self) -> dict[str, float]:
-        """Net evidence per layer: mean signed strength of its claims, in [-1, 1] (0 if none)."""
-        out: dict[str, float] = {}
-        for layer_id in self.chain.ids:
-            claims = [ev.signed_strength for ev in self.evidence if layer_id in ev.layers]
-            out[layer_id] = sum(claims) / len(claims) if claims else 0.0
-        return out
+    def evidence_about(self, ticker: str) -> tuple[Evidence, ...]:
+        """Claims that name the company ``ticker`` directly."""
+        self.company(ticker)
+        return tuple(ev for ev in self.evidence if ticker in ev.companies)
+
+    def claim(self, claim_id: str) -> Evidence:
+        """The claim with this id; :class:`DataError` with close matches if unknown."""
+        for ev in self.evidence:
+            if ev.id == claim_id:
+                return ev
+        raise DataError(
+            f"unknown evidence id {claim_id!r}", item=f"universe {self.id!r}",
+            hint=did_you_mean(claim_id, [ev.id for ev in self.evidence], what="claims"),
+        )
+
+    def conflicts(self) -> tuple[tuple[Evidence, Evidence], ...]:
+        """Pairs of claims linked by ``conflicts_with`` (each pair once, both sides kept)."""
+        by_id = {ev.id: ev for ev in self.evidence}
+        pairs: dict[frozenset[str], tuple[Evidence, Evidence]] = {}
+        for ev in self.evidence:
+            for other in ev.conflicts_with:
+                pairs.setdefault(frozenset((ev.id, other)), (ev, by_id[other]))
+        return tuple(pairs.values())
+
+    def layer_evidence(
+        self, as_of: dt.date | None = None, *, half_life_days: float = HALF_LIFE_DAYS
+    ) -> dict[str, float]:
+        """Net support per layer: the sum of its claims' recency-weighted signed strengths.
+
+        Every chain layer is a key (0.0 without claims). ``as_of`` defaults to the newest
+        claim's date; :mod:`thesis_lib.models.evidence` documents the weighting.
+        """
+        by_layer, _ = support(self.evidence, as_of, half_life_days=half_life_days)
+        return {layer_id: by_layer.get(layer_id, 0.0) for layer_id in self.chain.ids}
+
+    def company_evidence(
+        self, as_of: dt.date | None = None, *, half_life_days: float = HALF_LIFE_DAYS
+    ) -> dict[str, float]:
+        """Net support of the claims that name each company directly (0.0 without any)."""
+        _, by_company = support(self.evidence, as_of, half_life_days=half_life_days)
+        return {c.ticker: by_company.get(c.ticker, 0.0) for c in self.companies}
+
+    def claims_for(self, ticker: str, as_of: dt.date | None = None) -> pd.DataFrame:
+        """The claims behind ``ticker``'s ``evidence_support``, largest effect first.
+
+        Columns: ``id``, ``direction``, ``strength``, ``date``, ``weight`` (recency; 0 if
+        superseded or dated after ``as_of``), ``via`` (the company itself, or its layers
+        with a revenue share), ``effect`` (weight x signed strength x the company's share
+        in those layers, plus 1 when the claim names the company), ``source``.
+        """
+        import pandas as pd
+
+        company = self.company(ticker)
+        weights = claim_weights(self.evidence, as_of)
+        rows = []
+        for ev in self.evidence:
+            via = [layer for layer in ev.layers if company.share(layer) > 0]
+            reach = sum(company.share(layer) for layer in via)
+            if ticker in ev.companies:
+                via.insert(0, ticker)
+                reach += 1.0
+            if not via:
+                continue
+            rows.append({
+                "id": ev.id, "direction": ev.direction, "strength": ev.strength,
+                "date": ev.date, "weight": weights[ev.id], "via": ", ".join(via),
+                "effect": weights[ev.id] * ev.signed_strength * reach, "source": ev.source,
+            })
+        columns = ["id", "direction", "strength", "date", "weight", "via", "effect", "source"]
+        frame = pd.DataFrame(rows, columns=columns)
+        if len(frame):
+            order = (-frame["effect"].abs()).to_numpy().argsort(kind="stable")
+            frame = frame.iloc[order].reset_index(drop=True)
+        return frame
+
+    # -- company links -------------------------------------------------------------------
+    def links_of(self, ticker: str) -> tuple[Link, ...]:
+        """Every link in which ``ticker`` is the supplier (or investor) or the customer."""
+        self.company(ticker)
+        return tuple(lk for lk in self.links if ticker in (lk.supplier, lk.customer))
+
+    def suppliers(self, ticker: str, depth: int = 1) -> tuple[Link, ...]:
+        """``supplies`` links into ``ticker`` and, up to ``depth`` steps, into its suppliers.
+
+        ``universe.suppliers("NVDA")`` gives Nvidia's HBM, foundry and packaging
+        suppliers; ``depth=2`` adds who supplies them (Hanmi's bonders for SK hynix).
+        """
+        return tuple(link for _, link in self.link_path(ticker, depth, down=True))
+
+    def customers(self, ticker: str, depth: int = 1) -> tuple[Link, ...]:
+        """``supplies`` links out of ``ticker`` and, up to ``depth`` steps, its customers'."""
+        return tuple(link for _, link in self.link_path(ticker, depth, down=False))
+
+    def stakes(self, ticker: str) -> tuple[Link, ...]:
+        """``stake`` links held in ``ticker`` (its investors) and by it (its holdings)."""
+        self.company(ticker)
+        return tuple(lk for lk in self.links
+                     if lk.kind == "stake" and ticker in (lk.supplier, lk.customer))
+
+    def link_path(
+        self, ticker: str, depth: int = 1, *, down: bool = True,
+        kinds: tuple[str, ...] = ("supplies",),
+    ) -> tuple[tuple[int, Link], ...]:
+        """Like :meth:`suppliers` (``down=True``) or :meth:`customers`, as (step, link) pairs."""
+        self.company(ticker)
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+            raise DataError(f"depth must be a whole number >= 1, got {depth!r}",
+                            item=f"universe {self.id!r}", hint="use depth=1 for direct links")
+        return walk(self.links, ticker, down=down, depth=depth, kinds=kinds)
 
     # -- conversions ---------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
@@ -136,13 +235,32 @@ class Universe(Model):
         ``currency``                  string    the listing's quote currency
         ``listed``                    bool      False for private companies (never priced)
         ``primary_layer``             string    layer with the largest share (<NA> if none)
-        ``exposure_<layer_id>``       float64   revenue share from that layer, 0.0 if none;
-                                                one column per chain layer, chain order
+        ``exposure_<layer_id>``       float64   revenue share from that layer in the
+                                                exposure's period, 0.0 if none; one column
+                                                per chain layer, chain order (and so for
+                                                every ``<layer_id>`` family below)
+        ``ai_exposure_<layer_id>``    float64   the AI/data-centre-driven part of it:
+                                                share x ai_share (ai_share 1.0 if unstated)
+        ``forward_exposure_<layer>``  float64   expected AI-driven share from dated forward
+                                                figures (contracted, guided, pre-revenue),
+                                                summed, at most 1; never part of today's
+        ``sales_to_<layer_id>``       float64   share of revenue from customers whose main
+                                                layer is that layer, summed over ``supplies``
+                                                links with a reported share (at most 1)
+        ``customers_in_<layer_id>``   float64   number of ``supplies`` links to customers
+                                                whose main layer is that layer
         ``exposure_total``            float64   sum of the exposure columns
+        ``ai_exposure_total``         float64   sum of the ai_exposure columns
         ``confidence``                float64   share-weighted mean confidence of the
                                                 exposures (NaN without exposures)
-        ``evidence_support``          float64   sum over layers of share x the layer's net
-                                                evidence (:meth:`layer_evidence`), in [-1, 1]
+        ``evidence_support``          float64   tanh of (sum over layers of share x the
+                                                layer's net support, :meth:`layer_evidence`,
+                                                plus the support of claims naming the
+                                                company, :meth:`company_evidence`): in (-1, 1)
+        ``revenue_usd``               float64   total revenue in USD for the financials'
+                                                period (NaN without financials)
+        ``ai_revenue_usd``            float64   dollar exposure: revenue_usd x
+                                                ai_exposure_total (NaN without financials)
         ============================  ========  =============================================
 
         Market-data adapters append their own columns (``price``, ``market_cap_usd``,
@@ -168,7 +286,64 @@ class Universe(Model):
         listed = sum(c.listed for c in self.companies)
         return (
             f"Universe(id={self.id!r}, companies={len(self.companies)} ({listed} listed), "
-            f"layers={len(self.chain)}, evidence={len(self.evidence)})"
+            f"layers={len(self.chain)}, links={len(self.links)}, evidence={len(self.evidence)})"
         )
 
     __str__ = __repr__
+
+
+def _link_problems(
+    links: tuple[Link, ...], tickers: set[str], layers: set[str]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[str, str, str, str]] = set()
+    share_by_supplier: dict[str, float] = {}
+    for i, link in enumerate(links):
+        where = f"link #{i + 1} ({link.supplier} -> {link.customer})"
+        for name in ("supplier", "customer"):
+            ticker = getattr(link, name)
+            if ticker not in tickers:
+                problems.append(Problem(f"unknown ticker {ticker!r}", item=where, field=name,
+                                        hint=did_you_mean(ticker, tickers, what="tickers")))
+        if link.layer not in layers:
+            problems.append(Problem(f"unknown layer {link.layer!r}", item=where, field="layer",
+                                    hint=did_you_mean(link.layer, layers, what="layers")))
+        if link.key in seen:
+            problems.append(Problem("duplicate link (same supplier, customer, layer and kind)",
+                                    item=where, hint="merge the two entries"))
+        seen.add(link.key)
+        if link.revenue_share is not None:
+            total = share_by_supplier.get(link.supplier, 0.0) + link.revenue_share
+            share_by_supplier[link.supplier] = total
+            if total > 1.0 + 1e-3:
+                problems.append(Problem(
+                    f"{link.supplier}'s revenue shares from its customers add up to "
+                    f"{total:.3g}, more than 1", item=where, field="revenue_share",
+                    hint="revenue_share is the share of the supplier's total revenue"))
+    return problems
+
+
+def _evidence_problems(
+    evidence: tuple[Evidence, ...], tickers: set[str], layers: set[str]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    known = {ev.id for ev in evidence}
+    seen: set[str] = set()
+    for ev in evidence:
+        where = f"evidence {ev.id!r}"
+        if ev.id in seen:
+            problems.append(Problem("duplicate evidence id", item=where, field="id",
+                                    hint="give every claim its own id"))
+        seen.add(ev.id)
+        located = [(f"layers[{i}]", x, layers, "layer", "layers")
+                   for i, x in enumerate(ev.layers)]
+        located += [(f"companies[{i}]", x, tickers, "ticker", "tickers")
+                    for i, x in enumerate(ev.companies)]
+        located += [(f"{name}[{i}]", x, known, "claim", "claims")
+                    for name in ("conflicts_with", "supersedes")
+                    for i, x in enumerate(getattr(ev, name))]
+        for field, value, allowed, what, plural in located:
+            if value not in allowed:
+                problems.append(Problem(f"unknown {what} {value!r}", item=where, field=field,
+                                        hint=did_you_mean(value, allowed, what=plural)))
+    return problems

@@ -8,8 +8,10 @@ not 5). Element-wise functions are called as ``impl(out, *args)`` and write
 into ``out``; cross-sectional ones (``pct_rank``, ``zscore``) as ``impl(x)``
 and return a new array. See :class:`FunctionSpec`.
 
-``exposure`` and ``exposure_below`` are in the whitelist for documentation and
-arity checks only: they are resolved to columns when an expression is parsed.
+The layer functions (``exposure``, ``exposure_below``, ``ai_exposure``,
+``ai_exposure_below``, ``forward_exposure``, ``sales_to``, ``customers_in``) are in
+the whitelist for documentation and arity checks only: they are resolved to columns of
+the screening frame (see :data:`LAYER_FUNCTIONS`) when an expression is parsed.
 """
 
 from __future__ import annotations
@@ -23,13 +25,26 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FUNCTIONS", "FunctionSpec", "pct_rank", "zscore"]
+__all__ = ["FUNCTIONS", "LAYER_FUNCTIONS", "FunctionSpec", "pct_rank", "zscore"]
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 #: A value inside the evaluator: a whole column, or a plain float for a constant.
 Value: TypeAlias = FloatArray | float
 
 _NAN = math.nan
+
+#: Layer functions -> (frame column prefix, takes a depth). ``exposure("hbm")`` reads
+#: ``exposure_hbm``; ``exposure_below("accelerators", 1)`` sums the ``exposure_`` columns
+#: of the layers one step below.
+LAYER_FUNCTIONS: Mapping[str, tuple[str, bool]] = MappingProxyType({
+    "exposure": ("exposure_", False),
+    "exposure_below": ("exposure_", True),
+    "ai_exposure": ("ai_exposure_", False),
+    "ai_exposure_below": ("ai_exposure_", True),
+    "forward_exposure": ("forward_exposure_", False),
+    "sales_to": ("sales_to_", False),
+    "customers_in": ("customers_in_", False),
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +294,46 @@ FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType(
                 2,
                 'exposure_below("layer", depth)',
                 "Summed revenue share from the layers exactly `depth` supply steps below a layer.",
+                parse_time=True,
+            ),
+            _spec(
+                "ai_exposure",
+                1,
+                1,
+                'ai_exposure("layer")',
+                "The AI/data-centre-driven part of a layer's revenue share: share x ai_share.",
+                parse_time=True,
+            ),
+            _spec(
+                "ai_exposure_below",
+                2,
+                2,
+                'ai_exposure_below("layer", depth)',
+                "Summed AI-driven revenue share from the layers `depth` steps below a layer.",
+                parse_time=True,
+            ),
+            _spec(
+                "forward_exposure",
+                1,
+                1,
+                'forward_exposure("layer")',
+                "Expected AI-driven revenue share from dated forward figures (0..1).",
+                parse_time=True,
+            ),
+            _spec(
+                "sales_to",
+                1,
+                1,
+                'sales_to("layer")',
+                "Reported share of revenue from linked customers whose main layer is `layer`.",
+                parse_time=True,
+            ),
+            _spec(
+                "customers_in",
+                1,
+                1,
+                'customers_in("layer")',
+                "Number of linked customers whose main layer is `layer`.",
                 parse_time=True,
             ),
             _spec("min", 2, None, "min(a, b, ...)", "Elementwise minimum.", _min),

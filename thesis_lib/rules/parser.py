@@ -16,7 +16,7 @@ import numpy as np
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import Problem, ThesisError
 from thesis_lib.rules.evaluator import _Evaluator
-from thesis_lib.rules.functions import FUNCTIONS
+from thesis_lib.rules.functions import FUNCTIONS, LAYER_FUNCTIONS
 from thesis_lib.rules.tree import (
     Binary,
     Call,
@@ -436,10 +436,11 @@ class _Checker:
         return Call(name, checked) if ok else None
 
     def _exposure(self, node: ast.Call, name: str) -> Node | None:
+        prefix, takes_depth = LAYER_FUNCTIONS[name]
         first = node.args[0]
         layer = self._layer(first, name)
-        if name == "exposure":
-            return None if layer is None else Column(f"exposure_{layer}")
+        if not takes_depth:
+            return None if layer is None else Column(f"{prefix}{layer}")
         second = node.args[1]
         depth: int | None = None
         if (
@@ -450,12 +451,12 @@ class _Checker:
         ):
             depth = second.value
         else:
-            self._problem(second, "the depth of exposure_below() must be a whole number >= 1")
+            self._problem(second, f"the depth of {name}() must be a whole number >= 1")
         below = self.context.below
         if below is None:
             self._problem(
                 node,
-                "exposure_below() needs a supply chain, and this context has none",
+                f"{name}() needs a supply chain, and this context has none",
                 hint="give the ParseContext a 'below' function",
             )
             return None
@@ -471,7 +472,7 @@ class _Checker:
         except (KeyError, ValueError, TypeError) as error:
             self._problem(first, f"cannot find the layers below {layer!r}: {error}")
             return None
-        columns = tuple(f"exposure_{item}" for item in layers)
+        columns = tuple(f"{prefix}{item}" for item in layers)
         if not columns:
             return Const(0.0)
         if len(columns) == 1:
@@ -483,7 +484,7 @@ class _Checker:
             self._problem(
                 node,
                 f"the layer of {function}() must be a string literal",
-                hint=f"e.g. {function}(\"hbm\"{', 1' if function == 'exposure_below' else ''})",
+                hint=f"e.g. {function}(\"hbm\"{', 1' if LAYER_FUNCTIONS[function][1] else ''})",
             )
             return None
         layer = node.value

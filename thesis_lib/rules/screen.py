@@ -68,6 +68,8 @@ def screen(
     result = _score(frame, pack)
     if attachment is not None:
         result = dataclasses.replace(result, market=attachment)
+    if isinstance(data, Universe):
+        result = dataclasses.replace(result, universe=data)
     return result
 
 
@@ -184,6 +186,9 @@ class ScreenResult:
     absent: frozenset[str] = frozenset()
     market: MarketAttachment | None = field(default=None, repr=False)
     """The market data attached by ``screen(..., market=provider)``, with its status table."""
+    universe: Universe | None = field(default=None, repr=False)
+    """The universe screened, when ``screen`` was given one: :meth:`explain` then names
+    the exposures, links and claims behind each rule."""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- frames -------------------------------------------------------------------------
@@ -308,8 +313,25 @@ class ScreenResult:
         return Explanation(
             ticker=str(ticker), name=name, score=float(row["score"]),
             rank=None if pd.isna(rank) else int(rank), passed=bool(row["passed"]),
-            of=int(scores["passed"].sum()), table=table,
+            of=int(scores["passed"].sum()), table=table, sources=self._sources(str(ticker)),
         )
+
+    def _sources(self, ticker: str) -> pd.DataFrame | None:
+        """The figures behind each rule of ``ticker`` (None without the universe)."""
+        if self.universe is None or ticker not in self.universe.tickers:
+            return None
+        from thesis_lib.provenance import SOURCE_COLUMNS, sources_for
+
+        parts = []
+        for rule in self.pack.rules:
+            columns = sorted(self.pack.expression(rule.id).columns)
+            found = sources_for(self.universe, ticker, columns)
+            if len(found):
+                parts.append(found.assign(rule=rule.id))
+        if not parts:
+            return pd.DataFrame(columns=["rule", *SOURCE_COLUMNS], dtype="string")
+        table = pd.concat(parts, ignore_index=True)
+        return table[["rule", *SOURCE_COLUMNS]].astype("string")
 
     # -- display ------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -334,6 +356,10 @@ class Explanation:
     Columns: ``rule``, ``kind``, ``value`` (the expression's value, NaN if missing),
     ``weight``, ``contribution`` (signed; they add up to ``score``), ``status``, ``why``.
     Sorted by absolute contribution, largest first.
+
+    :attr:`sources` (when the screen was given a universe) names the figures each rule
+    read for this company: columns ``rule``, ``column``, ``kind`` (exposure, forward,
+    financials, link, claim), ``item``, ``detail`` and ``source``.
     """
 
     ticker: str
@@ -343,6 +369,13 @@ class Explanation:
     passed: bool
     of: int
     table: pd.DataFrame
+    sources: pd.DataFrame | None = None
+
+    def sources_of(self, rule_id: str) -> pd.DataFrame:
+        """The rows of :attr:`sources` for one rule (empty without sources)."""
+        if self.sources is None:
+            return pd.DataFrame(columns=["rule", "column", "kind", "item", "detail", "source"])
+        return self.sources[self.sources["rule"] == rule_id]
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -361,6 +394,9 @@ class Explanation:
             extra = "" if row.status == "ok" else f" [{row.status}]"
             lines.append(f"  {row.contribution:+7.3f} {row.rule:<22} = {row.kind} {row.weight:g}"
                          f" x {value}{extra}: {row.why}")
+            if row.contribution != 0.0:
+                lines += [f"          via {s.kind} {s.item}: {s.detail}"
+                          for s in self.sources_of(row.rule).itertuples(index=False)]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

@@ -32,9 +32,15 @@ from hypothesis.errors import InvalidArgument
 
 from thesis_lib.errors import ThesisError
 from thesis_lib.frame import (
+    AI_EXPOSURE_PREFIX,
+    CUSTOMERS_IN_PREFIX,
     EXPOSURE_PREFIX,
+    FORWARD_PREFIX,
+    FRACTION_PREFIXES,
+    LAYER_PREFIXES,
     MARKET_COLUMNS,
     MARKET_STRING_COLUMNS,
+    SALES_TO_PREFIX,
     exposure_column,
     frame_columns,
 )
@@ -309,6 +315,9 @@ _COUNTRIES = st.sampled_from(("US", "KR", "TW", "JP", "NL", "DE", "FR", "GB", "C
                               "IT", "IE"))
 _CURRENCY = st.sampled_from(_CURRENCIES)
 _MISSING = st.sampled_from(_MISSING_NUMBERS)
+# Revenue in USD: unknown (NaN), or from $1m to $1tn on a log scale.
+_REVENUE = st.just(math.nan) | st.integers(6, 12).flatmap(
+    lambda k: st.integers(1, 9).map(lambda m: float(m * 10**k)))
 _TEXT_LIKE = frozenset({"name", "country", "currency", "primary_layer", "listed"}) | \
     MARKET_STRING_COLUMNS
 
@@ -325,6 +334,7 @@ class _FrameSpec:
     chosen: st.SearchStrategy[list[str]]
     drawn: tuple[tuple[str, st.SearchStrategy[float]], ...]
     holes: st.SearchStrategy[list[str]] | None
+    few: st.SearchStrategy[list[str]]
     plain_tickers: bool = False
 
     @classmethod
@@ -337,13 +347,19 @@ class _FrameSpec:
                  for c in market if c not in MARKET_STRING_COLUMNS]
         drawn += [(c, _finite(-1e3, 1e3)) for c in extra_columns]
         holes = [c for c in columns if c not in never_missing] if allow_missing else []
+        # Half the frames leave holes only outside the per-layer families other than
+        # exposure_*, so identity and market columns are hit as often as before they came.
+        families = tuple(p for p in LAYER_PREFIXES if p != EXPOSURE_PREFIX)
+        main_holes = [c for c in holes if not c.startswith(families)]
         return cls(
             ids=ids, columns=columns, min_rows=min_rows, max_rows=max_rows,
             allow_missing=allow_missing,
             chosen=st.lists(st.sampled_from(list(layers)), unique=True, max_size=len(layers)),
             drawn=tuple(drawn),
-            holes=st.lists(st.sampled_from(holes), unique=True, max_size=len(holes))
+            holes=st.lists(st.sampled_from(main_holes), unique=True, max_size=len(main_holes))
+            | st.lists(st.sampled_from(holes), unique=True, max_size=len(holes))
             if holes else None,
+            few=st.lists(st.sampled_from(ids), unique=True, max_size=2),
             plain_tickers=plain_tickers,
         )
 
@@ -378,18 +394,30 @@ def _rows(draw: st.DrawFn, spec: _FrameSpec, net: Sequence[float]) -> dict[str, 
         "quote_currency": currency,
         "market_as_of": "2026-05-07",
     }
+    ai = {layer: share * draw(_finite(0.0, 1.0)) for layer, share in shares.items()}
+    forward = {layer: draw(_finite(0.0, 1.0)) for layer in draw(spec.few)}
+    sales = {layer: draw(_finite(0.0, 0.5)) for layer in draw(spec.few)}
     for layer in ids:
         row[exposure_column(layer)] = shares.get(layer, 0.0)
+        row[AI_EXPOSURE_PREFIX + layer] = ai.get(layer, 0.0)
+        row[FORWARD_PREFIX + layer] = forward.get(layer, 0.0)
+        row[SALES_TO_PREFIX + layer] = sales.get(layer, 0.0)
+        row[CUSTOMERS_IN_PREFIX + layer] = 1.0 if layer in sales else 0.0
     row["exposure_total"] = sum(shares.values())
+    row["ai_exposure_total"] = sum(ai.values())
     row["confidence"] = draw(_finite(0.0, 1.0)) if shares else math.nan
-    row["evidence_support"] = sum(share * net[ids.index(x)] for x, share in shares.items())
+    row["evidence_support"] = math.tanh(
+        sum(share * net[ids.index(x)] for x, share in shares.items()))
+    revenue = draw(_REVENUE)
+    row["revenue_usd"] = revenue
+    row["ai_revenue_usd"] = revenue * row["ai_exposure_total"]
     for column, strategy in spec.drawn:
         row[column] = draw(strategy)
     if spec.holes is not None:
         for column in draw(spec.holes):
             if column in _TEXT_LIKE:
                 row[column] = None
-            elif column.startswith(EXPOSURE_PREFIX):
+            elif column.startswith(FRACTION_PREFIXES):
                 # Screening rejects exposure columns (exposure_total too) holding values
                 # outside [0, 1], inf included; NaN is allowed.
                 row[column] = math.nan
