@@ -93,21 +93,72 @@ def test_layers_tree_with_counts(cli):
     raw = ran.out.splitlines()
     assert all(len(line) <= 100 for line in raw)
     body = raw[raw.index(next(x for x in raw if x.startswith("layer "))) + 1:]
-    rows = [line for line in body if line.strip() and not line.startswith(" " * 30)
-            and not line.startswith("main:")]
-    lines = {line.split()[0]: line for line in rows}
-    indent = {line.split()[0]: len(line) - len(line.lstrip()) for line in rows}
-    assert set(lines) == set(universe.chain.ids)
-    for layer in universe.chain.ids:
+    body = body[:body.index("")]
+    rows = [line for line in body if line.strip() and not line.startswith(" " * 30)]
+    lines = {line.split()[0].rstrip("*"): line for line in rows}
+    indent = {line.split()[0].rstrip("*"): len(line) - len(line.lstrip()) for line in rows}
+    assert set(lines) == {layer[:9] + "~" if len(layer) > 18 else layer
+                          for layer in universe.chain.ids}
+    for layer in ("hbm", "equipment", "dc_power", "networking"):
         assert f" {len(universe.companies_in(layer)):>4}  " in lines[layer]
-    assert indent["hbm"] > indent["accelerators"] > indent["cloud"] > indent["frontier_labs"]
+    assert indent["equipment"] > indent["hbm"] > indent["accelerators"] > indent["cloud"] \
+        > indent["frontier_labs"]
+    # Binding constraints are marked and listed with what they are.
+    assert lines["grid"].split()[0] == "grid*" and lines["cloud"].split()[0] == "cloud"
+    assert "grid interconnection queues" in ran.out
 
 
 def test_layers_json(cli):
     doc = json.loads(cli("layers", "--format", "json").out)
     rows = {r["layer"]: r for r in doc["layers"]}
     assert rows["accelerators"]["below"] == ["hbm", "packaging", "foundry"]
-    assert rows["frontier_labs"]["tier"] == 0 and doc["companies"] == 52
+    assert rows["hbm"]["below"] == rows["foundry"]["below"] == ["equipment"]
+    assert rows["power"]["below"] == ["generation_equipment"]
+    assert rows["frontier_labs"]["tier"] == 0 and doc["companies"] == 55
+    assert rows["foundry"]["constraint"] and rows["networking"]["constraint"] is None
+
+
+# -- links --------------------------------------------------------------------------------
+def test_links_down_lists_suppliers_with_sources(cli):
+    ran = cli("links", "NVDA", "--down", "1")
+    assert ran.status == 0, ran.err
+    assert all(len(line) <= 100 or "<http" in line for line in ran.out.splitlines())
+    suppliers = [line.split()[1] for line in ran.out.splitlines() if line.startswith("  <- ")]
+    assert {"000660.KS", "MU", "005930.KS", "TSM"} <= set(suppliers)
+    assert "customers" not in ran.out and "stakes" not in ran.out
+    hynix = next(i for i, x in enumerate(ran.out.splitlines()) if " 000660.KS " in x)
+    line, source = ran.out.splitlines()[hynix:hynix + 2]
+    assert "hbm" in line and "27% of 000660.KS revenue" in line
+    assert source.strip().startswith("source: ") and "https://" in ran.out
+
+
+def test_links_two_steps_down_reach_the_equipment_under_hbm(cli):
+    ran = cli("links", "nvda", "--down", "2")
+    rows = [line for line in ran.out.splitlines() if "<- " in line]
+    hanmi = next(line for line in rows if "042700.KS" in line)
+    hynix = next(line for line in rows if "000660.KS" in line)
+    assert hanmi.index("<-") > hynix.index("<-")  # indented one step deeper
+    assert "equipment" in hanmi
+    assert "042700.KS" in cli("links", "000660.KS", "--down", "1").out
+
+
+def test_links_of_a_lab_show_its_lanes_and_its_investors_as_stakes(cli):
+    out = cli("links", "ANTHROPIC").out
+    lanes, stakes = out.split("stakes (investments, not revenue):")
+    for lane in ("AMZN", "GOOGL", "SPCX"):
+        assert f"<- {lane}" in lanes
+    assert "<- AMZN" in stakes and "invested in it, $8.0bn" in stakes
+    assert "<- GOOGL" in stakes
+
+
+def test_links_json_and_mistakes(cli):
+    doc = json.loads(cli("links", "000660.KS", "--up", "2", "--format", "json").out)
+    assert doc["suppliers"] == [] and doc["customers"][0]["customer"] == "NVDA"
+    assert {c["step"] for c in doc["customers"]} == {1, 2}
+    ran = cli("links", "NVDX")
+    assert ran.status == 1 and "unknown ticker 'NVDX'" in ran.err and "'NVDA'" in ran.err
+    ran = cli("links", "NVDA", "--down", "1", "--up", "1")
+    assert ran.status == 1 and "not both" in ran.err
 
 
 # -- test ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -138,7 +139,8 @@ def test_relative_chain_and_evidence_files(tmp_path: Path) -> None:
     universe = load_universe(_write(tmp_path, text))
     assert universe.chain.below("up") == ("down",)
     assert universe.evidence[0].id == "e1"
-    assert universe.to_frame().loc["MU", "evidence_support"] == pytest.approx(0.125)
+    # One claim: support 0.5 on "down"; MU earns 25% there; squashed by tanh.
+    assert universe.to_frame().loc["MU", "evidence_support"] == pytest.approx(math.tanh(0.125))
 
 
 def test_save_never_overwrites(tmp_path: Path) -> None:

@@ -328,7 +328,8 @@ def test_fill() -> None:
 
 def test_every_function_is_documented_and_tested_here() -> None:
     assert set(FUNCTIONS) == {
-        "exposure", "exposure_below", "min", "max", "abs", "log", "sqrt", "clip",
+        "exposure", "exposure_below", "ai_exposure", "ai_exposure_below", "forward_exposure",
+        "sales_to", "customers_in", "min", "max", "abs", "log", "sqrt", "clip",
         "pct_rank", "zscore", "is_missing", "fill",
     }
     for name, spec in FUNCTIONS.items():
@@ -357,6 +358,28 @@ def test_exposure_below_sums_the_layers_below() -> None:
     assert compile_expression('exposure_below("accelerators", 2)', CONTEXT).tree == Column(
         "exposure_power"
     )
+
+
+@pytest.mark.parametrize(("text", "columns"), [
+    ('ai_exposure("hbm")', {"ai_exposure_hbm"}),
+    ('forward_exposure("power")', {"forward_exposure_power"}),
+    ('sales_to("accelerators")', {"sales_to_accelerators"}),
+    ('customers_in("hbm")', {"customers_in_hbm"}),
+    ('ai_exposure_below("accelerators", 1)', {"ai_exposure_hbm", "ai_exposure_packaging"}),
+    ('ai_exposure_below("accelerators", 2)', {"ai_exposure_power"}),
+])
+def test_layer_functions_resolve_to_their_column_family(text: str, columns: set[str]) -> None:
+    assert compile_expression(text, CONTEXT).columns == columns
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('ai_exposure("hmb")', "unknown layer 'hmb'"),
+    ('sales_to(hbm)', "the layer of sales_to() must be a string literal"),
+    ('ai_exposure_below("hbm", 0)', "the depth of ai_exposure_below() must be a whole number"),
+    ('forward_exposure("power", 1)', "forward_exposure() takes exactly 1 argument"),
+])
+def test_layer_function_mistakes_name_the_function(text: str, words: str) -> None:
+    assert any(words in p.message for p in problems_of(text, CONTEXT)), problems_of(text, CONTEXT)
 
 
 def test_exposure_below_nothing_is_zero() -> None:

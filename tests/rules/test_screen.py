@@ -187,3 +187,36 @@ def test_top_and_to_frame(result: thesis_lib.ScreenResult) -> None:
     table = result.to_frame()
     assert {"name", "score", "rank", "passed", "one_layer_down"} <= set(table.columns)
     assert "<table" in result._repr_html_()
+
+
+# -- explain names the figures behind each rule -----------------------------------------
+def test_explain_names_the_exposures_links_and_claims_a_score_came_through() -> None:
+    universe = load_universe()
+    pack = RulePack(id="sources", chain="ai-compute", rules=[
+        {"id": "hbm", "expression": 'ai_exposure("hbm")', "weight": 2, "why": "w"},
+        {"id": "sells_to_gpus", "expression": 'customers_in("accelerators")', "why": "w"},
+        {"id": "evidence", "expression": "evidence_support", "why": "w"},
+        {"id": "size", "expression": "log(ai_revenue_usd)", "why": "w"},
+    ])
+    explanation = screen(universe, pack).explain("000660.KS")
+    sources = explanation.sources
+    assert sources is not None
+    hbm = explanation.sources_of("hbm")
+    assert hbm["kind"].tolist() == ["exposure"] and hbm["item"].tolist() == ["hbm"]
+    assert "share 0.330 x AI 1.00, FY2025" in hbm["detail"].iloc[0]
+    assert "https://" in hbm["source"].iloc[0]
+    links = explanation.sources_of("sells_to_gpus")
+    assert "000660.KS -> NVDA (hbm, 27% of supplier revenue)" in links["item"].tolist()
+    claims = explanation.sources_of("evidence")
+    assert claims["kind"].eq("claim").all() and len(claims) <= 5
+    assert claims["item"].iloc[0] == "value-migrates-to-hbm"
+    size = explanation.sources_of("size")
+    assert size["kind"].tolist() == ["financials"] and "$68.30bn" in size["detail"].iloc[0]
+    text = str(explanation)
+    assert "via claim value-migrates-to-hbm" in text and "via link 000660.KS -> NVDA" in text
+
+
+def test_explain_without_a_universe_has_no_sources() -> None:
+    frame = load_universe().to_frame()
+    explanation = screen(frame, load_pack("one-layer-down")).explain("MU")
+    assert explanation.sources is None and explanation.sources_of("evidence").empty

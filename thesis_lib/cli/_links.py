@@ -26,7 +26,9 @@ def _link_dict(step: int, link: Any, universe: Any) -> dict[str, Any]:
         "step": step, "supplier": link.supplier, "supplier_name": names[link.supplier],
         "customer": link.customer, "customer_name": names[link.customer],
         "layer": link.layer, "kind": link.kind, "revenue_share": link.revenue_share,
-        "amount_usd": link.amount_usd, "since": link.since, "as_of": link.as_of,
+        "amount_usd": link.amount_usd,
+        "since": None if link.since is None else link.since.isoformat(),
+        "as_of": link.as_of.isoformat(),
         "confidence": link.confidence, "source": link.source, "url": link.url,
     }
 

@@ -41,7 +41,6 @@ class Link(Model):
     size or a contract's value.
     """
 
-    item_label = ("link", "supplier")
 
     supplier: Ticker
     customer: Ticker

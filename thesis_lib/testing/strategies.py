@@ -44,7 +44,17 @@ from thesis_lib.frame import (
     exposure_column,
     frame_columns,
 )
-from thesis_lib.models import Company, Evidence, Exposure, Layer, SupplyChain, Universe
+from thesis_lib.models import (
+    Company,
+    Evidence,
+    Exposure,
+    Financials,
+    Forward,
+    Layer,
+    Link,
+    SupplyChain,
+    Universe,
+)
 
 if TYPE_CHECKING:
     from thesis_lib.rules.pack import RulePack
@@ -118,7 +128,10 @@ def _exposure_sets(
         Exposure(
             layer=layer,
             share=min(1.0, share * scale),
+            ai_share=draw(st.none() | st.floats(0.0, 1.0)),
             confidence=draw(st.floats(0.0, 1.0)),
+            basis=draw(st.none() | st.sampled_from(["reported", "derived", "estimate"])),
+            period=draw(st.none() | st.sampled_from(["FY2025", "FY2026", "Q1 2026"])),
             source=draw(_TEXT),
             as_of=draw(_DATES),
             note=draw(st.none() | _TEXT),
@@ -142,6 +155,31 @@ _TICKERS = st.from_regex(r"[A-Z][A-Z0-9]{0,5}(\.[A-Z]{1,2})?", fullmatch=True)
 
 
 @st.composite
+def _forward(draw: st.DrawFn, layers: Sequence[str]) -> Forward:
+    start = draw(_DATES)
+    return Forward(
+        layer=draw(st.sampled_from(list(layers))),
+        kind=draw(st.sampled_from(["contracted", "guided", "pre-revenue", "pipeline"])),
+        share=draw(st.floats(0.0, 1.0)),
+        ai_share=draw(st.floats(0.0, 1.0)),
+        starts=start,
+        horizon=start + dt.timedelta(days=draw(st.integers(0, 3650))),
+        as_of=draw(_DATES),
+        source=draw(_TEXT),
+    )
+
+
+_FINANCIALS = st.builds(
+    Financials,
+    revenue_usd=st.integers(0, 10**12).map(float),
+    period=st.sampled_from(["FY2025", "FY2026"]),
+    as_of=_DATES,
+    basis=st.sampled_from(["reported", "converted", "derived", "estimate"]),
+    source=_TEXT,
+)
+
+
+@st.composite
 def _companies(draw: st.DrawFn, layers: Sequence[str], ticker: str | None) -> Company:
     return Company(
         ticker=ticker if ticker is not None else draw(_TICKERS),
@@ -150,7 +188,9 @@ def _companies(draw: st.DrawFn, layers: Sequence[str], ticker: str | None) -> Co
         currency=draw(st.sampled_from(["USD", "KRW", "TWD", "JPY", "EUR", "CHF", "GBp"])),
         listed=draw(st.booleans()),
         note=draw(st.none() | _TEXT),
+        financials=draw(st.none() | _FINANCIALS),
         exposures=draw(_exposure_sets(list(layers), 0.999)),
+        forward=tuple(draw(st.lists(_forward(list(layers)), max_size=2))),
     )
 
 
@@ -162,17 +202,47 @@ def companies(*, layers: Sequence[str]) -> st.SearchStrategy[Company]:
 
 
 @st.composite
-def _evidence(draw: st.DrawFn, layers: Sequence[str], evidence_id: str | None) -> Evidence:
+def _evidence(draw: st.DrawFn, layers: Sequence[str], evidence_id: str | None,
+              tickers: Sequence[str] = (), earlier: Sequence[str] = ()) -> Evidence:
+    named = tuple(draw(st.lists(st.sampled_from(list(tickers)), max_size=2, unique=True))) \
+        if tickers else ()
+    others = list(earlier)
     return Evidence(
         id=evidence_id or draw(st.from_regex(r"[a-z0-9][a-z0-9\-]{0,15}", fullmatch=True)),
         claim=draw(_TEXT),
-        layers=tuple(draw(st.lists(st.sampled_from(list(layers)), min_size=1, max_size=3,
-                                   unique=True))),
-        direction=draw(st.sampled_from(["supports", "undermines"])),
+        layers=tuple(draw(st.lists(st.sampled_from(list(layers)), min_size=0 if named else 1,
+                                   max_size=3, unique=True))),
+        companies=named,
+        direction=draw(st.sampled_from(["supports", "undermines", "neutral"])),
         strength=draw(st.floats(0.0, 1.0)),
         source=draw(_TEXT),
         date=draw(_DATES),
+        conflicts_with=tuple(draw(st.lists(st.sampled_from(others), max_size=1)))
+        if others else (),
+        supersedes=tuple(draw(st.lists(st.sampled_from(others), max_size=1))) if others else (),
     )
+
+
+@st.composite
+def _links(draw: st.DrawFn, layers: Sequence[str], tickers: Sequence[str]) -> list[Link]:
+    if len(tickers) < 2:
+        return []
+    out: dict[tuple[str, str, str, str], Link] = {}
+    budget: dict[str, float] = {}
+    for _ in range(draw(st.integers(0, 2 * len(tickers)))):
+        supplier, customer = draw(st.lists(st.sampled_from(list(tickers)), min_size=2,
+                                           max_size=2, unique=True))
+        kind = draw(st.sampled_from(["supplies", "supplies", "stake"]))
+        share = None
+        if kind == "supplies":
+            room = 1.0 - budget.get(supplier, 0.0)
+            share = draw(st.none() | st.floats(0.0, max(0.0, room) * 0.99))
+            budget[supplier] = budget.get(supplier, 0.0) + (share or 0.0)
+        link = Link(supplier=supplier, customer=customer,
+                    layer=draw(st.sampled_from(list(layers))), kind=kind, revenue_share=share,
+                    as_of=draw(_DATES), source=draw(_TEXT))
+        out.setdefault(link.key, link)
+    return list(out.values())
 
 
 def evidence(*, layers: Sequence[str]) -> st.SearchStrategy[Evidence]:
@@ -192,8 +262,12 @@ def _universes(
     tickers = draw(st.lists(_TICKERS, min_size=min_c, max_size=max_c, unique=True))
     comps = [draw(_companies(layers, t)) for t in tickers]
     n_ev = draw(st.integers(0, max_evidence))
-    ev = [draw(_evidence(layers, f"ev-{i}")) for i in range(n_ev)]
-    return Universe(id="generated", chain=chain, companies=tuple(comps), evidence=tuple(ev))
+    ev = []
+    for i in range(n_ev):
+        ev.append(draw(_evidence(layers, f"ev-{i}", tickers, [e.id for e in ev])))
+    links = draw(_links(layers, tickers))
+    return Universe(id="generated", chain=chain, companies=tuple(comps), evidence=tuple(ev),
+                    links=tuple(links))
 
 
 def universes(
@@ -204,6 +278,10 @@ def universes(
     max_evidence: int = 3,
 ) -> st.SearchStrategy[Universe]:
     """Valid universes: unique tickers, known layers, shares summing to at most 1.
+
+    Companies may carry financials and forward figures; links (supplies and stakes)
+    join some of them, and claims may name companies, conflict with or supersede
+    earlier claims.
 
     With ``chain`` the companies sit in that chain; otherwise a chain is generated too.
     """
