@@ -111,8 +111,9 @@ def _load_entries(path: PathLike, key: str, model: type[Evidence] | type[Link],
         if not isinstance(item, Mapping):
             raise DataError(f"each {label} entry must be a table", file=str(path),
                             item=f"{label} #{i + 1}", hint=f"write it as [[{key}]]")
-        name = item.get(name_of)
-        where = f"{label} {name!r}" if isinstance(name, str) and name else f"{label} #{i + 1}"
+        label_value = item.get(name_of)
+        where = f"{label} {label_value!r}" if isinstance(label_value, str) and label_value \
+            else f"{label} #{i + 1}"
         if key == "links":
             where = f"{label} #{i + 1} ({item.get('supplier')} -> {item.get('customer')})"
         try:

@@ -328,7 +328,8 @@ def test_fill() -> None:
 
 def test_every_function_is_documented_and_tested_here() -> None:
     assert set(FUNCTIONS) == {
-        "exposure", "exposure_below", "ai_exposure", "ai_exposure_below", "forward_exposure",
+        "exposure", "exposure_below", "exposure_favoured", "ai_exposure", "ai_exposure_below",
+        "ai_exposure_favoured", "forward_exposure", "forward_exposure_favoured",
         "sales_to", "customers_in", "min", "max", "abs", "log", "sqrt", "clip",
         "pct_rank", "zscore", "is_missing", "fill",
     }

@@ -114,11 +114,16 @@ def test_unknown_pack_name_suggests() -> None:
 
 def test_with_weights_changes_only_named_rules() -> None:
     pack = load_pack()
-    heavier = pack.with_weights({"custom_asic": 20})
-    assert heavier.rule("custom_asic").weight == 20
-    assert heavier.rule("one_layer_down").weight == pack.rule("one_layer_down").weight
+    heavier = pack.with_weights({"intensity": 20})
+    assert heavier.rule("intensity").weight == 20
+    assert heavier.rule("materiality").weight == pack.rule("materiality").weight
+    assert pack.rule("intensity").weight == 12  # the original is unchanged
+    # Weights do not change expressions: the copy reuses the compiled ones.
+    assert heavier.expression("intensity") is pack.expression("intensity")
     with pytest.raises(RuleError, match="unknown rule"):
         pack.with_weights({"nope": 1})
+    with pytest.raises(RuleError, match="weight must be a finite number >= 0, got -1"):
+        pack.with_weights({"intensity": -1})
 
 
 def test_expectation_needs_its_companion_fields(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 import thesis_lib.testing.expectations as expectations_module
-from thesis_lib import RuleError, RulePack, load_pack, load_universe
+from thesis_lib import RuleError, RulePack, Universe, load_pack, load_universe
 from thesis_lib.testing import PackReport, check_pack, format_reports
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -25,10 +25,11 @@ def test_builtin_pack_states_the_thesis_and_passes_it() -> None:
     assert report.ok, str(report)
     assert report.failures == ()
     forms = {r.expectation.form for r in report.results}
-    assert {"above", "not_top", "excluded_by", "contribution"} <= forms
+    assert {"top", "not_top", "excluded_by", "contribution", "where"} <= forms
     names = {r.name for r in report.results}
-    assert {"hynix-over-nvidia", "micron-over-amazon", "hyperscalers-outside-top-10",
-            "spacex-private"} <= names
+    assert {"hynix-top-10", "tsmc-top-10", "broadcom-top-10", "micron-top-15",
+            "marvell-top-15", "hyperscalers-outside-top-10", "nvidia-outside-top-10",
+            "ai-pure-plays-above-the-priced-and-hyperscalers", "anthropic-private"} <= names
     assert str(report).endswith(f"{len(report.results)} expectations: "
                                 f"{len(report.results)} passed, 0 failed")
 
@@ -39,12 +40,12 @@ def test_a_wrong_expectation_fails_and_names_the_rules_behind_it() -> None:
     assert [r.name for r in report.failures] == ["nvidia-over-hynix"]
     failure = report.failures[0]
     assert failure.rule_to_look_at == "hbm"
-    assert failure.actual == ("NVDA rank 46 of 46, score -2.70; "
-                              "000660.KS rank 2 of 46, score +3.80")
+    assert failure.actual == ("NVDA rank 50 of 50, score -2.25; "
+                              "000660.KS rank 2 of 50, score +3.30")
     lines = failure.explanation.splitlines()
     assert lines[0] == "rules that most separate NVDA from 000660.KS (NVDA minus 000660.KS):"
-    assert lines[1].split() == ["hbm", "-3.80", "(NVDA", "+0.00,", "000660.KS", "+3.80)"]
-    assert lines[2].split()[:2] == ["priced_compute", "-2.70"]
+    assert lines[1].split() == ["hbm", "-3.30", "(NVDA", "+0.00,", "000660.KS", "+3.30)"]
+    assert lines[2].split()[:2] == ["priced_compute", "-2.25"]
     text = str(report)
     assert "PASS  micron-over-amazon: MU ranks above AMZN" in text
     assert "FAIL  nvidia-over-hynix: NVDA ranks above 000660.KS" in text
@@ -69,24 +70,31 @@ def test_fixing_the_wrong_expectation_makes_it_pass(tmp_path: Path) -> None:
     ("expectation", "passed", "rule", "actual"),
     [
         ({"above": ["MU", "AMZN"]}, True, None, None),
-        ({"above": ["SPACEX", "MU"]}, False, "listed", "SPACEX excluded by listed"),
-        ({"above": ["MU", "SPACEX"]}, True, None, None),
-        ({"top": ["042700.KS", "3661.TW"], "n": 2}, True, None, None),
-        ({"top": ["MU"], "n": 5}, False, "one_layer_down", "the top 5 ends at TSM"),
-        ({"not_top": ["NVDA", "SPACEX"], "n": 10}, True, None, None),
-        ({"not_top": ["TSM"], "n": 10}, False, "one_layer_down", "TSM rank 5 of 46"),
+        ({"above": ["OPENAI", "MU"]}, False, "listed", "OPENAI excluded by listed"),
+        ({"above": ["MU", "OPENAI"]}, True, None, None),
+        ({"top": ["3661.TW", "000660.KS"], "n": 2}, True, None, None),
+        ({"top": ["MU"], "n": 5}, False, "intensity", "the top 5 ends at APLD"),
+        ({"not_top": ["NVDA", "OPENAI"], "n": 10}, True, None, None),
+        ({"not_top": ["TSM"], "n": 10}, False, "materiality", "TSM rank 3 of 50"),
         ({"excluded_by": "listed", "ticker": "OPENAI"}, True, None, None),
         ({"excluded_by": "listed", "ticker": "MU"}, False, "listed", "MU passes gate 'listed'"),
-        ({"score_between": [1.0, 2.0], "ticker": "MU"}, True, None, None),
-        ({"score_between": [0.0, 1.0], "ticker": "TSM"}, False, "one_layer_down",
-         "score +8.51"),
-        ({"score_between": [0.0, 1.0], "ticker": "NVDA"}, False, "priced_layer",
-         "score -3.80"),
-        ({"contribution": "negative", "rule": "priced_layer", "ticker": "NVDA"}, True, None,
+        ({"score_between": [7.0, 7.1], "ticker": "MU"}, True, None, None),
+        ({"score_between": [0.0, 1.0], "ticker": "TSM"}, False, "materiality",
+         "score +8.74"),
+        ({"score_between": [0.0, 1.0], "ticker": "NVDA"}, False, "consensus_layer",
+         "score -1.49"),
+        ({"contribution": "negative", "rule": "consensus_layer", "ticker": "NVDA"}, True,
+         None, None),
+        ({"contribution": "zero", "rule": "consensus_layer", "ticker": "MU"}, True, None,
          None),
-        ({"contribution": "zero", "rule": "priced_layer", "ticker": "MU"}, True, None, None),
-        ({"contribution": "positive", "rule": "priced_layer", "ticker": "NVDA"}, False,
-         "priced_layer", "contribution -3.600 (negative)"),
+        ({"contribution": "positive", "rule": "consensus_layer", "ticker": "NVDA"}, False,
+         "consensus_layer", "contribution -2.137 (negative)"),
+        ({"where": 'exposure("hbm") >= 0.3', "outrank": ["NVDA"]}, True, None,
+         "1 company where exposure(\"hbm\") >= 0.3, the lowest 000660.KS rank 2"),
+        ({"where": 'ai_exposure("equipment") > 0.2', "outrank": ["AVGO", "NVDA"]}, False,
+         "materiality", "the best of AVGO, NVDA: AVGO rank 4 of 50"),
+        ({"where": 'exposure("hbm") > 0.9', "outrank": ["NVDA"]}, True, None,
+         "no ranked company"),
     ],
 )
 def test_every_form_of_expectation(
@@ -147,8 +155,12 @@ def test_universes_resolve_next_to_the_pack_and_each_is_screened_once(
 
 def test_the_universe_argument_is_the_default() -> None:
     universe = load_universe()
-    smaller = universe.model_copy(update={
-        "id": "no-micron", "companies": tuple(c for c in universe if c.ticker != "MU")})
+    smaller = Universe(
+        id="no-micron", chain=universe.chain,
+        companies=tuple(c for c in universe if c.ticker != "MU"),
+        links=tuple(lk for lk in universe.links if "MU" not in (lk.supplier, lk.customer)),
+        evidence=tuple(ev.model_copy(update={"companies": tuple(
+            t for t in ev.companies if t != "MU")}) for ev in universe.evidence))
     pack = _with_expectations([{"above": ["MU", "AMZN"]}])
     report = check_pack(pack, smaller)
     assert report.universes == ("no-micron",)

@@ -56,9 +56,9 @@ def test_failing_expectation_shows_its_report(pytester: pytest.Pytester) -> None
         "*_ expectation nvidia-over-hynix _*",
         "FAIL  nvidia-over-hynix: NVDA ranks above 000660.KS",
         "      expected: NVDA ranks above 000660.KS",
-        "      actual:   NVDA rank 46 of 46, score -2.70; 000660.KS rank 2 of 46, score +3.80",
+        "      actual:   NVDA rank 50 of 50, score -2.25; 000660.KS rank 2 of 50, score +3.30",
         "      because:  rules that most separate NVDA from 000660.KS (NVDA minus 000660.KS):",
-        "                  hbm *-3.80  (NVDA +0.00, 000660.KS +3.80)",
+        "                  hbm *-3.30  (NVDA +0.00, 000660.KS +3.30)",
         "*look at:  rule 'hbm' (score, weight 10): exposure(\"hbm\")",
     ])
     result.stdout.fnmatch_lines(

@@ -146,7 +146,7 @@ def test_gate_excludes_counts_missing_values_by_policy() -> None:
 
 
 def test_gate_excludes_needs_a_gate(builtin: RulePack) -> None:
-    with pytest.raises(RuleError, match="rule 'priced_layer' is a penalty rule, not a gate"):
-        assert_gate_excludes(builtin, "priced_layer", load_universe())
+    with pytest.raises(RuleError, match="rule 'consensus_layer' is a penalty rule, not a gate"):
+        assert_gate_excludes(builtin, "consensus_layer", load_universe())
     with pytest.raises(RuleError, match="unknown rule 'lsted'"):
         assert_gate_excludes(builtin, "lsted", load_universe())

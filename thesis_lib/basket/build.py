@@ -50,7 +50,7 @@ from thesis_lib.basket.weights import (
     solve,
 )
 from thesis_lib.errors import Problem
-from thesis_lib.frame import EXPOSURE_PREFIX
+from thesis_lib.frame import AI_EXPOSURE_PREFIX, EXPOSURE_PREFIX
 from thesis_lib.rules.screen import ScreenResult
 
 __all__ = ["build_basket"]
@@ -174,17 +174,18 @@ class _Selection:
         if not layers:
             return np.full(self.n, np.nan)
         columns = {str(c) for c in self.frame.columns}
-        missing = [layer for layer in layers if f"{EXPOSURE_PREFIX}{layer}" not in columns]
+        prefix = AI_EXPOSURE_PREFIX if self.rules.relevance == "ai" else EXPOSURE_PREFIX
+        missing = [layer for layer in layers if f"{prefix}{layer}" not in columns]
         if missing:
-            known = sorted(c[len(EXPOSURE_PREFIX):] for c in columns
-                           if c.startswith(EXPOSURE_PREFIX) and c != "exposure_total")
+            known = sorted(c[len(prefix):] for c in columns
+                           if c.startswith(prefix) and not c.endswith("_total"))
             raise BasketError(
                 [Problem(f"unknown layer {layer!r}: the screen has no "
-                         f"{EXPOSURE_PREFIX}{layer} column", item="basket rules",
+                         f"{prefix}{layer} column", item="basket rules",
                          field="favoured_layers",
                          hint=did_you_mean(layer, known, what="layers"))
                  for layer in missing])
-        block = self.frame[[f"{EXPOSURE_PREFIX}{layer}" for layer in layers]]
+        block = self.frame[[f"{prefix}{layer}" for layer in layers]]
         values = block.to_numpy(dtype=np.float64, na_value=np.nan)
         relevance: np.ndarray = np.nansum(values, axis=1)
         return relevance
@@ -225,10 +226,11 @@ class _Selection:
                       [f"score {s:+.3f} is below the minimum {rules.min_score:+g}"
                        for s in self.score])
         layers = ", ".join(rules.favoured_layers)
+        what = "AI-driven revenue" if rules.relevance == "ai" else "revenue"
         if rules.min_exposure > 0:
             low = self.relevance < rules.min_exposure - _EPS
             self._out(low, "selection:min_exposure",
-                      [f"below min exposure: {pct(round(r, 4))} of revenue in the favoured "
+                      [f"below min exposure: {pct(round(r, 4))} of {what} in the favoured "
                        f"layers ({layers}), below {pct(rules.min_exposure)}"
                        for r in self.relevance])
         if rules.pure_play is not None:
@@ -318,6 +320,16 @@ class _Selection:
                        for s in self.score])
             return
         mcap = self._column("market_cap_usd")
+        if mcap is None and self.rules.weighting_fallback is not None:
+            fallback = self.rules.weighting_fallback
+            self.checks["weighting"] = (
+                "fallback", f"{method} needs market data, none attached: {fallback} weights")
+            self.base = np.ones(self.n) if fallback == "equal" else self.score.copy()
+            if fallback == "score":
+                self._out(~(self.base > 0), "weighting:score",
+                          [f"score {s:+.3f} is not positive: score weighting uses positive "
+                           "scores" for s in self.score])
+            return
         if mcap is None:
             raise BasketError(
                 f"weighting {method!r} needs the market_cap_usd column, which the screen's "

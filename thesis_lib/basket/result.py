@@ -110,6 +110,8 @@ class Basket:
         not_checked = self.checks[self.checks["status"] == "not checked"]
         for check, row in not_checked.iterrows():
             lines.append(f"Not checked: {check} ({row['detail']})")
+        for check, row in self.checks[self.checks["status"] == "fallback"].iterrows():
+            lines.append(f"Fallback: {check} ({row['detail']})")
         out = self.decisions[~self.decisions["member"]]
         if len(out):
             counts = out["rule"].value_counts(sort=False)  # in order of first appearance

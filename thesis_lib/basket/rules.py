@@ -7,7 +7,8 @@ A ``[basket]`` table in TOML (a file of its own, a rule pack or a watchlist) or
     top_n = 15                      # names in the basket
     min_score = 0.0                 # optional: score at least this
     favoured_layers = ["hbm", "packaging", "foundry", "custom_asic", "grid", "power", "siting"]
-    min_exposure = 0.25             # revenue share in the favoured layers, at least
+    relevance = "ai"                # "share": revenue share; "ai": its AI-driven part
+    min_exposure = 0.25             # relevance in the favoured layers, at least
     pure_play = 0.5                 # pure plays (>= 50%) first ...
     fallback = 0.2                  # ... then names with >= 20% fill up to top_n
     listed = true                   # listed companies only
@@ -15,6 +16,8 @@ A ``[basket]`` table in TOML (a file of its own, a rule pack or a watchlist) or
     min_adv_usd = 2e7               # average daily traded value, likewise
     missing_market_data = "exclude" # or "keep": a name whose figure is unknown
     weighting = "score"             # equal | score | relevance_market_cap | market_cap
+    weighting_fallback = "score"    # optional: used when the weighting needs market data
+                                    # and none is attached
     name_cap = 0.10                 # default: 10%, or 1.5 / top_n below 15 names
     name_floor = 0.0
     layer_cap = 0.35                # by each member's primary layer
@@ -58,7 +61,9 @@ class BasketRules(Model):
 
     **Selection**: ``top_n`` names (by the screen's rank); ``min_score``: a score of at
     least this; ``favoured_layers``: the layer ids whose summed revenue share is a name's
-    *relevance* to the theme; ``min_exposure``: relevance of at least this;
+    *relevance* to the theme (``relevance = "share"``, the default) or whose summed
+    AI-driven revenue share is (``relevance = "ai"``, the ``ai_exposure_<layer>``
+    columns); ``min_exposure``: relevance of at least this;
     ``pure_play``: names with relevance at least this are selected first (tier
     ``pure-play``) and, when ``fallback`` is set, names with relevance at least
     ``fallback`` fill the basket up to ``top_n`` (tier ``fallback``).
@@ -72,7 +77,9 @@ class BasketRules(Model):
     **Weighting**: ``equal``; ``score`` (proportional to the score, on positive scores
     only: a name scoring 0 or less cannot be score-weighted and is left out);
     ``market_cap`` (``market_cap_usd``); ``relevance_market_cap`` (relevance x
-    ``market_cap_usd``). ``name_cap`` / ``name_floor`` bound every weight (a cap of 1
+    ``market_cap_usd``); ``weighting_fallback`` (optional) is used instead when the
+    weighting needs ``market_cap_usd`` and the screen has no market data, and the basket's
+    checks say so. ``name_cap`` / ``name_floor`` bound every weight (a cap of 1
     means none; when not given, 10%, or 1.5 x an equal weight below 15 names); ``layer_cap``
     bounds the total weight of each primary layer (a member counts fully in its
     ``primary_layer``; members without one share the group ``unassigned``).
@@ -90,6 +97,7 @@ class BasketRules(Model):
     top_n: int = Field(default=15, ge=1)
     min_score: float | None = Field(default=None, allow_inf_nan=False)
     favoured_layers: tuple[str, ...] = ()
+    relevance: Literal["share", "ai"] = "share"
     min_exposure: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)
     pure_play: float | None = Field(default=None, gt=0.0, le=1.0, allow_inf_nan=False)
     fallback: float | None = Field(default=None, gt=0.0, le=1.0, allow_inf_nan=False)
@@ -100,6 +108,7 @@ class BasketRules(Model):
     missing_market_data: Literal["exclude", "keep"] = "exclude"
     # weighting
     weighting: Weighting = "score"
+    weighting_fallback: Literal["equal", "score"] | None = None
     name_cap: float = Field(default=0.10, gt=0.0, le=1.0, allow_inf_nan=False)  # see below
     name_floor: float = Field(default=0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
     layer_cap: float | None = Field(default=None, gt=0.0, le=1.0, allow_inf_nan=False)

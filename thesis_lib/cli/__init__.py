@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format (default: table)")
     p.add_argument("--explain", action="store_true",
                    help="add each shown company's reasons (after the table; per company in json)")
+    p.add_argument("--basket", action="store_true",
+                   help="add the basket the pack's [basket] rules build from the ranking")
     p.add_argument("--output", metavar="FILE",
                    help="write to FILE (atomically) instead of stdout; refuses to replace "
                         "an existing file")

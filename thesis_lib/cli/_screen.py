@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -247,19 +248,37 @@ def _markdown(screened: Screened, tickers: Sequence[str], *, explain: bool) -> s
 
 
 def screen_command(args: argparse.Namespace) -> Output:
+    fmt = args.format
+    if args.basket and fmt == "csv":
+        raise CliError("--basket is not available as csv",
+                       hint="use --format table, markdown or json")
     screened = run_screen(args)
     tickers = _shown(screened.result, args.top)
-    fmt = args.format
+    basket = _basket(screened.result) if args.basket else None
     if fmt == "table":
         parts = [screen_table(screened.result, tickers), "", *_footer(screened, len(tickers))]
+        if basket is not None:
+            parts += ["", str(basket)]
         if args.explain:
             for ticker in tickers:
                 parts += ["", render_explanation(screened.result, ticker)]
         text = "\n".join(parts) + "\n"
     elif fmt == "markdown":
         text = _markdown(screened, tickers, explain=args.explain)
+        if basket is not None:
+            text += "\n```\n" + str(basket) + "\n```\n"
     elif fmt == "json":
         text = _json(screened, tickers, explain=args.explain)
+        if basket is not None:
+            doc = json.loads(text)
+            members = basket.members.reset_index()
+            doc["basket"] = {
+                "rules": basket.rules.describe(),
+                "members": [{"ticker": str(r["ticker"]), "weight": float(r["weight"])}
+                            for r in members.to_dict("records")],
+                "checks": {str(k): str(v) for k, v in basket.checks["detail"].items()},
+            }
+            text = to_json(doc)
     else:
         if args.explain:
             note("--explain adds nothing to csv: every rule's contribution is a column")
@@ -269,6 +288,14 @@ def screen_command(args: argparse.Namespace) -> Output:
         note(f"wrote {len(tickers)} companies ({fmt}) to {target}")
         return Output("")
     return Output(text)
+
+
+def _basket(result: Any) -> Any:
+    """The pack's own ``[basket]`` (the default thematic-index rules without one)."""
+    from thesis_lib.basket import BasketRules, build_basket
+
+    rules = result.pack.basket_rules or BasketRules()
+    return build_basket(result, rules)
 
 
 # -- explain ------------------------------------------------------------------------------

@@ -199,6 +199,19 @@ class SupplyChain(Model):
         inputs = set(self.suppliers(layer_id))
         return tuple(lid for lid in self.peers(layer_id) if inputs & set(self._suppliers[lid]))
 
+    def favoured(self, layer_id: str) -> tuple[str, ...]:
+        """Where value moves away from ``layer_id``, by the chain's own shape.
+
+        The union of the layers one supply step below it (:meth:`below`), its
+        :meth:`substitutes`, and the layers that are or relieve a binding constraint
+        (:meth:`constraints`), in chain order, ``layer_id`` itself left out. For the
+        built-in chain, ``favoured("accelerators")`` is HBM, packaging, foundry, custom
+        ASIC, grid, power and siting: the thesis's "one layer down" read.
+        """
+        picked = {*self.below(layer_id), *self.substitutes(layer_id), *self.constraints()}
+        picked.discard(layer_id)
+        return tuple(lid for lid in self.ids if lid in picked)
+
     def constraints(self) -> tuple[str, ...]:
         """Layers that are, or relieve, a binding constraint (those with ``constraint``)."""
         return tuple(layer.id for layer in self.layers if layer.constraint)

@@ -8,8 +8,8 @@ not 5). Element-wise functions are called as ``impl(out, *args)`` and write
 into ``out``; cross-sectional ones (``pct_rank``, ``zscore``) as ``impl(x)``
 and return a new array. See :class:`FunctionSpec`.
 
-The layer functions (``exposure``, ``exposure_below``, ``ai_exposure``,
-``ai_exposure_below``, ``forward_exposure``, ``sales_to``, ``customers_in``) are in
+The layer functions (``exposure``, ``exposure_below``, ``exposure_favoured``, and the
+same for ``ai_exposure`` and ``forward_exposure``; ``sales_to``, ``customers_in``) are in
 the whitelist for documentation and arity checks only: they are resolved to columns of
 the screening frame (see :data:`LAYER_FUNCTIONS`) when an expression is parsed.
 """
@@ -33,17 +33,21 @@ Value: TypeAlias = FloatArray | float
 
 _NAN = math.nan
 
-#: Layer functions -> (frame column prefix, takes a depth). ``exposure("hbm")`` reads
-#: ``exposure_hbm``; ``exposure_below("accelerators", 1)`` sums the ``exposure_`` columns
-#: of the layers one step below.
-LAYER_FUNCTIONS: Mapping[str, tuple[str, bool]] = MappingProxyType({
-    "exposure": ("exposure_", False),
-    "exposure_below": ("exposure_", True),
-    "ai_exposure": ("ai_exposure_", False),
-    "ai_exposure_below": ("ai_exposure_", True),
-    "forward_exposure": ("forward_exposure_", False),
-    "sales_to": ("sales_to_", False),
-    "customers_in": ("customers_in_", False),
+#: Layer functions -> (frame column prefix, chain query or None). ``exposure("hbm")``
+#: reads ``exposure_hbm``; ``exposure_below("accelerators", 1)`` sums the ``exposure_``
+#: columns of the layers one step below; ``exposure_favoured("accelerators")`` those of
+#: :meth:`SupplyChain.favoured <thesis_lib.SupplyChain.favoured>`.
+LAYER_FUNCTIONS: Mapping[str, tuple[str, str | None]] = MappingProxyType({
+    "exposure": ("exposure_", None),
+    "exposure_below": ("exposure_", "below"),
+    "exposure_favoured": ("exposure_", "favoured"),
+    "ai_exposure": ("ai_exposure_", None),
+    "ai_exposure_below": ("ai_exposure_", "below"),
+    "ai_exposure_favoured": ("ai_exposure_", "favoured"),
+    "forward_exposure": ("forward_exposure_", None),
+    "forward_exposure_favoured": ("forward_exposure_", "favoured"),
+    "sales_to": ("sales_to_", None),
+    "customers_in": ("customers_in_", None),
 })
 
 
@@ -310,6 +314,30 @@ FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType(
                 2,
                 'ai_exposure_below("layer", depth)',
                 "Summed AI-driven revenue share from the layers `depth` steps below a layer.",
+                parse_time=True,
+            ),
+            _spec(
+                "exposure_favoured",
+                1,
+                1,
+                'exposure_favoured("layer")',
+                "Summed revenue share from the layers value moves to from `layer`.",
+                parse_time=True,
+            ),
+            _spec(
+                "ai_exposure_favoured",
+                1,
+                1,
+                'ai_exposure_favoured("layer")',
+                "Summed AI-driven revenue share from the layers value moves to from `layer`.",
+                parse_time=True,
+            ),
+            _spec(
+                "forward_exposure_favoured",
+                1,
+                1,
+                'forward_exposure_favoured("layer")',
+                "Summed forward AI-driven share in the layers value moves to from `layer`.",
                 parse_time=True,
             ),
             _spec(

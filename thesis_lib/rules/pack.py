@@ -26,6 +26,7 @@ with every problem reported at once (file, rule id, field and column).
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
@@ -116,7 +117,10 @@ class Expectation(Model):
     - ``not_top = ["AMZN", "MSFT"]`` with ``n``: no ticker is within the top ``n``;
     - ``excluded_by = "listed"`` with ``ticker``: that gate excludes the ticker;
     - ``score_between = [0.0, 5.0]`` with ``ticker``: its score lies within the bounds;
-    - ``contribution = "positive" | "negative" | "zero"`` with ``rule`` and ``ticker``.
+    - ``contribution = "positive" | "negative" | "zero"`` with ``rule`` and ``ticker``;
+    - ``where = 'ai_exposure("hbm") >= 0.5'`` with ``outrank = ["NVDA", "AMZN"]``: every
+      ranked company for which the expression (in the rule language) is true ranks above
+      every ticker in ``outrank``.
 
     ``universe`` names the universe it runs against (a built-in name or a file; the
     built-in universe by default). ``why`` says what the expectation stands for.
@@ -137,6 +141,8 @@ class Expectation(Model):
     contribution: Literal["positive", "negative", "zero"] | None = None
     rule: str | None = None
     ticker: str | None = None
+    where: str | None = Field(default=None, min_length=1)
+    outrank: tuple[str, ...] | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> Expectation:
@@ -148,7 +154,8 @@ class Expectation(Model):
                 {"forms": ", ".join(_FORMS), "got": ", ".join(forms) or "none"},
             )
         needs = {"top": ("n",), "not_top": ("n",), "excluded_by": ("ticker",),
-                 "score_between": ("ticker",), "contribution": ("rule", "ticker")}
+                 "score_between": ("ticker",), "contribution": ("rule", "ticker"),
+                 "where": ("outrank",)}
         for extra in needs.get(forms[0], ()):
             if getattr(self, extra) is None:
                 raise PydanticCustomError(
@@ -181,10 +188,12 @@ class Expectation(Model):
         if form == "score_between" and self.score_between:
             low, high = self.score_between
             return f"score of {self.ticker} within [{low:g}, {high:g}]"
+        if form == "where" and self.outrank:
+            return f"every company where {self.where} ranks above {', '.join(self.outrank)}"
         return f"contribution of rule {self.rule!r} to {self.ticker} is {self.contribution}"
 
 
-_FORMS = ("above", "top", "not_top", "excluded_by", "score_between", "contribution")
+_FORMS = ("above", "top", "not_top", "excluded_by", "score_between", "contribution", "where")
 
 
 class RulePack(Model):
@@ -210,19 +219,26 @@ class RulePack(Model):
     """An optional ``[basket]`` table (see :class:`thesis_lib.basket.BasketRules`)."""
 
     _compiled: dict[str, Expression] = PrivateAttr(default_factory=dict)
+    _conditions: dict[str, Expression] = PrivateAttr(default_factory=dict)
     _source: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _compile(self) -> RulePack:
         chain = _chain_for(self.chain, _SOURCE.get())
         problems = _rule_problems([r.model_dump() for r in self.rules], chain, self.columns)
-        problems += _expectation_problems(self)
+        problems += _expectation_problems(self, chain)
         problems += _basket_problems(self.basket)
         if problems:
             raise RuleError(problems)
         context = parse_context(chain, self.columns)
         self._compiled = {r.id: compile_expression(r.expression, context) for r in self.rules}
+        self._conditions = {exp.where: compile_expression(exp.where, context)
+                            for exp in self.expect if exp.where is not None}
         return self
+
+    def condition(self, text: str) -> Expression:
+        """The compiled ``where`` expression of an expectation."""
+        return self._conditions[text]
 
     def __eq__(self, other: object) -> bool:
         # Equal when the data is equal; where it was loaded from and the compiled trees
@@ -265,16 +281,26 @@ class RulePack(Model):
         return self._source
 
     def with_weights(self, weights: Mapping[str, float]) -> RulePack:
-        """A copy with some rule weights changed, e.g. ``pack.with_weights({"hbm": 5})``."""
-        for rule_id in weights:
+        """A copy with some rule weights changed, e.g. ``pack.with_weights({"hbm": 5})``.
+
+        Expressions do not depend on weights, so the copy reuses this pack's compiled
+        expressions: changing weights costs no parsing (scenarios and stability draws rely
+        on it). An unknown rule id or a weight that is negative or not finite is an error.
+        """
+        problems = []
+        for rule_id, weight in weights.items():
             self.rule(rule_id)
-        rules = [
+            if isinstance(weight, bool) or not isinstance(weight, int | float) \
+                    or not math.isfinite(weight) or weight < 0:
+                problems.append(Problem(f"weight must be a finite number >= 0, got {weight!r}",
+                                        item=f"rule {rule_id!r}", field="weight"))
+        if problems:
+            raise RuleError(problems)
+        rules = tuple(
             r.model_copy(update={"weight": float(weights[r.id])}) if r.id in weights else r
             for r in self.rules
-        ]
-        data = self.model_dump()
-        data["rules"] = [r.model_dump() for r in rules]
-        return _build(data, self._source)
+        )
+        return self.model_copy(update={"rules": rules})
 
     def problems(self, data: Any = None) -> list[Problem]:
         """Every problem with using this pack on ``data`` (a Universe or frame), [] if none.
@@ -343,6 +369,7 @@ def parse_context(chain: SupplyChain, columns: Sequence[str] = ()) -> ParseConte
         string_columns=STRING_COLUMNS | MARKET_STRING_COLUMNS,
         layers=chain.ids,
         below=chain.below,
+        favoured=chain.favoured,
     )
 
 
@@ -396,12 +423,16 @@ def _basket_problems(table: Mapping[str, Any] | None) -> list[Problem]:
     return []
 
 
-def _expectation_problems(pack: RulePack) -> list[Problem]:
+def _expectation_problems(pack: RulePack, chain: SupplyChain) -> list[Problem]:
     ids = {r.id for r in pack.rules}
     gates = {r.id for r in pack.rules if r.kind == "gate"}
     problems: list[Problem] = []
+    context = parse_context(chain, pack.columns)
     for i, exp in enumerate(pack.expect):
         where = f"expectation {exp.id!r}" if exp.id else f"expectation #{i + 1}"
+        if exp.where is not None:
+            problems += [Problem(p.message, item=where, field="where", position=p.position,
+                                 hint=p.hint) for p in check_expression(exp.where, context)]
         if exp.rule is not None and exp.rule not in ids:
             problems.append(Problem(f"unknown rule {exp.rule!r}", item=where, field="rule",
                                     hint=did_you_mean(exp.rule, ids, what="rules")))

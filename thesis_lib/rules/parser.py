@@ -52,13 +52,16 @@ class ParseContext:
     ``exposure_below()`` accept (if empty, ``exposure("x")`` is accepted when
     the column ``exposure_x`` is known). ``below(layer, depth)`` returns the
     layer ids exactly ``depth`` supply steps below ``layer``; without it
-    ``exposure_below()`` is an error.
+    ``exposure_below()`` is an error. ``favoured(layer)`` returns the layers the
+    chain marks as where value moves away from ``layer`` (see
+    :meth:`~thesis_lib.SupplyChain.favoured`), for ``exposure_favoured()``.
     """
 
     columns: frozenset[str]
     string_columns: frozenset[str] = frozenset()
     layers: tuple[str, ...] = ()
     below: Callable[[str, int], Collection[str]] | None = None
+    favoured: Callable[[str], Collection[str]] | None = None
 
 
 
@@ -436,41 +439,42 @@ class _Checker:
         return Call(name, checked) if ok else None
 
     def _exposure(self, node: ast.Call, name: str) -> Node | None:
-        prefix, takes_depth = LAYER_FUNCTIONS[name]
+        prefix, query = LAYER_FUNCTIONS[name]
         first = node.args[0]
         layer = self._layer(first, name)
-        if not takes_depth:
+        if query is None:
             return None if layer is None else Column(f"{prefix}{layer}")
-        second = node.args[1]
         depth: int | None = None
-        if (
-            isinstance(second, ast.Constant)
-            and isinstance(second.value, int)
-            and not isinstance(second.value, bool)
-            and second.value >= 1
-        ):
-            depth = second.value
-        else:
-            self._problem(second, f"the depth of {name}() must be a whole number >= 1")
-        below = self.context.below
-        if below is None:
+        if query == "below":
+            second = node.args[1]
+            if (
+                isinstance(second, ast.Constant)
+                and isinstance(second.value, int)
+                and not isinstance(second.value, bool)
+                and second.value >= 1
+            ):
+                depth = second.value
+            else:
+                self._problem(second, f"the depth of {name}() must be a whole number >= 1")
+        lookup = self.context.below if query == "below" else self.context.favoured
+        if lookup is None:
             self._problem(
                 node,
                 f"{name}() needs a supply chain, and this context has none",
-                hint="give the ParseContext a 'below' function",
+                hint=f"give the ParseContext a {query!r} function",
             )
             return None
-        if layer is None or depth is None:
+        if layer is None or (query == "below" and depth is None):
             return None
         try:
-            found = below(layer, depth)
+            found = below_or_favoured(lookup, layer, depth)
             layers = sorted({str(item) for item in found})
         except ThesisError as error:
             for problem in error.problems:
                 self._problem(first, problem.message, problem.hint)
             return None
         except (KeyError, ValueError, TypeError) as error:
-            self._problem(first, f"cannot find the layers below {layer!r}: {error}")
+            self._problem(first, f"cannot find the layers {query} {layer!r}: {error}")
             return None
         columns = tuple(f"{prefix}{item}" for item in layers)
         if not columns:
@@ -481,10 +485,11 @@ class _Checker:
 
     def _layer(self, node: ast.expr, function: str) -> str | None:
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            depth = ", 1" if LAYER_FUNCTIONS[function][1] == "below" else ""
             self._problem(
                 node,
                 f"the layer of {function}() must be a string literal",
-                hint=f"e.g. {function}(\"hbm\"{', 1' if LAYER_FUNCTIONS[function][1] else ''})",
+                hint=f"e.g. {function}(\"hbm\"{depth})",
             )
             return None
         layer = node.value
@@ -554,3 +559,9 @@ def _fold(node: Node) -> Node:
     return Const(_NAN if math.isnan(value) else value)  # one NaN object: equal trees compare equal
 
 
+
+
+def below_or_favoured(lookup: Callable[..., Collection[str]], layer: str,
+                      depth: int | None) -> Collection[str]:
+    """Call a chain query: ``below(layer, depth)`` or ``favoured(layer)``."""
+    return lookup(layer) if depth is None else lookup(layer, depth)

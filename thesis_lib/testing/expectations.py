@@ -285,7 +285,7 @@ class _Runner:
 
 def _tickers(exp: Expectation) -> list[str]:
     out: list[str] = []
-    for group in (exp.above, exp.top, exp.not_top):
+    for group in (exp.above, exp.top, exp.not_top, exp.outrank):
         if group:
             out += list(group)
     if exp.ticker is not None:
@@ -521,7 +521,49 @@ def _check_contribution(view: _View, exp: Expectation) -> _Outcome:
     return False, actual, why, rule_id
 
 
+def _check_where(view: _View, exp: Expectation) -> _Outcome:
+    text, rivals = exp.where or "", exp.outrank or ()
+    frame = view.result.frame
+    expression = view.pack.condition(text)
+    absent = sorted(c for c in expression.columns if c not in frame.columns)
+    if absent:
+        return (False, f"the screened data has no column {', '.join(absent)}",
+                "the condition cannot be evaluated on this universe", None)
+    env = {c: _column(frame, c) for c in expression.columns}
+    hold = expression.evaluate(env, len(frame), {}) == 1.0
+    group = [str(t) for t, ok in zip(frame.index, hold, strict=True)
+             if ok and view.rank(str(t)) is not None]
+    ranked_rivals = [r for r in rivals if view.rank(r) is not None]
+    best_rival = min(ranked_rivals, key=lambda r: view.rank(r) or 0, default=None)
+    if not group:
+        return True, f"no ranked company has {text}", "", None
+    worst = max(group, key=lambda t: view.rank(t) or 0)
+    actual = (f"{len(group)} compan{'y' if len(group) == 1 else 'ies'} where {text}, the lowest "
+              f"{view.place(worst)}")
+    if best_rival is not None:
+        actual += f"; the best of {', '.join(rivals)}: {view.place(best_rival)}"
+    if best_rival is None:
+        return True, actual, "", None
+    behind = [t for t in group if (view.rank(t) or 0) >= (view.rank(best_rival) or 0)]
+    if not behind:
+        return True, actual, "", None
+    lines, rule = view.separation(behind[-1], best_rival, lifts=False)
+    head = (f"{', '.join(behind)} rank{'s' if len(behind) == 1 else ''} at or below "
+            f"{best_rival}; rules holding {behind[-1]} below ({behind[-1]} minus {best_rival}):")
+    return False, actual, "\n".join([head, *lines]), rule
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    series = frame[name]
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        numbers: np.ndarray = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return numbers
+    texts: np.ndarray = series.to_numpy(dtype=object, na_value=None)
+    return texts
+
+
 _CHECKS = {
+    "where": _check_where,
     "above": _check_above,
     "top": _check_top,
     "not_top": _check_not_top,

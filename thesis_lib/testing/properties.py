@@ -25,6 +25,7 @@ plain test functions, not from inside a ``@given`` test.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias, TypeVar
@@ -37,6 +38,7 @@ from hypothesis import strategies as st
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import RuleError, ThesisError
 from thesis_lib.frame import (
+    AI_EXPOSURE_PREFIX,
     EXPOSURE_PREFIX,
     MARKET_COLUMNS,
     MARKET_STRING_COLUMNS,
@@ -258,10 +260,15 @@ def _with_value(frame: pd.DataFrame, row: int, column: str, value: float,
                 layers: Sequence[str]) -> pd.DataFrame:
     """A copy of ``frame`` with one cell set; an exposure keeps its row consistent."""
     out = frame.copy()
+    old = float(out[column].iloc[row]) if column in out.columns else math.nan
     out.iloc[row, out.columns.get_loc(column)] = value
     exposure = column.startswith(EXPOSURE_PREFIX) and column != "exposure_total"
     if not exposure:
         return out
+    mask = np.zeros(len(out), dtype=bool)
+    mask[row] = True
+    with np.errstate(invalid="ignore", over="ignore"):
+        _follow_ai(out, column, np.array([old] * len(out)), mask)
     names = [x for x in layers if exposure_column(x) in out.columns]
     shares = out[[exposure_column(x) for x in names]].iloc[row].to_numpy(
         dtype=np.float64, na_value=np.nan)
@@ -356,6 +363,9 @@ def _bump(frame: pd.DataFrame, rows: np.ndarray, column: str, fraction: float,
     if not raised.any():
         return out, raised
     out[column] = np.where(raised, old + delta, old)
+    if exposure:
+        with np.errstate(invalid="ignore", over="ignore"):
+            _follow_ai(out, column, old, raised)
     if exposure and has_total:
         grow = raised & np.isfinite(total)
         out["exposure_total"] = np.where(grow, np.minimum(1.0, total + delta), total)
@@ -371,6 +381,30 @@ def _bump(frame: pd.DataFrame, rows: np.ndarray, column: str, fraction: float,
         primary[update] = [names[k] for k in best[update]]
         out["primary_layer"] = pd.array(primary, dtype=out["primary_layer"].dtype)
     return out, raised
+
+
+def _follow_ai(out: pd.DataFrame, column: str, old: np.ndarray, rows: np.ndarray) -> None:
+    """Keep ``ai_exposure_<layer>`` (and its total and dollar figure) in step with a changed
+    ``exposure_<layer>`` in ``rows``: the AI-driven fraction of the layer stays the same
+    (all of it where the share was 0)."""
+    ai_column = AI_EXPOSURE_PREFIX + column[len(EXPOSURE_PREFIX):]
+    if ai_column not in out.columns:
+        return
+    new = out[column].to_numpy(dtype=np.float64, na_value=np.nan)
+    ai_old = out[ai_column].to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(old > 0, ai_old / np.where(old > 0, old, 1.0), 1.0)
+    ai_new = np.where(rows & np.isfinite(new) & np.isfinite(fraction),
+                      np.clip(new * fraction, 0.0, 1.0), ai_old)
+    out[ai_column] = ai_new
+    if "ai_exposure_total" in out.columns:
+        total = out["ai_exposure_total"].to_numpy(dtype=np.float64, na_value=np.nan)
+        total = np.where(rows, np.clip(total + (ai_new - ai_old), 0.0, 1.0), total)
+        out["ai_exposure_total"] = total
+        if "revenue_usd" in out.columns and "ai_revenue_usd" in out.columns:
+            revenue = out["revenue_usd"].to_numpy(dtype=np.float64, na_value=np.nan)
+            dollars = out["ai_revenue_usd"].to_numpy(dtype=np.float64, na_value=np.nan)
+            out["ai_revenue_usd"] = np.where(rows, revenue * total, dollars)
 
 
 def _monotone_message(head: str, before: ScreenResult, after: ScreenResult,

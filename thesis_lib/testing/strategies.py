@@ -262,7 +262,7 @@ def _universes(
     tickers = draw(st.lists(_TICKERS, min_size=min_c, max_size=max_c, unique=True))
     comps = [draw(_companies(layers, t)) for t in tickers]
     n_ev = draw(st.integers(0, max_evidence))
-    ev = []
+    ev: list[Evidence] = []
     for i in range(n_ev):
         ev.append(draw(_evidence(layers, f"ev-{i}", tickers, [e.id for e in ev])))
     links = draw(_links(layers, tickers))
