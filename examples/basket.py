@@ -24,18 +24,19 @@ def main() -> None:
     for ticker in ("NVDA", "AMZN", "MU", "BE"):
         print(basket.why(ticker))
 
-    # A later rebalance: say Hitachi's grid exposure is revised up to 90%, lifting it to
-    # rank 5. It enters (rank 5 <= N-k = 12); SK hynix slips to rank 16 but stays
-    # (<= N+k = 18), so the basket holds 16 names until SK hynix leaves the buffer.
+    # A later rebalance: say Micron's HBM share is revised from 14% to 30% of revenue when
+    # its next annual report comes out. It now passes the 25% minimum and ranks high
+    # enough to enter (within N-k = 12); the name it displaces leaves, and names that slip
+    # stay while they rank within N+k = 18.
     universe = tl.load_universe()
     frame = universe.to_frame()
-    frame.loc["6501.T", "exposure_grid"] = 0.9
+    frame.loc["MU", ["exposure_hbm", "ai_exposure_hbm"]] = 0.30
     later = build_basket(tl.screen(frame, tl.load_pack()), rules, previous=basket)
     print()
     print(later.trades.round(4).to_string() if later.trades is not None else "")
     print(f"one-way turnover: {later.turnover:.2%}")
-    print(later.why("000660.KS"))
-    print(later.why("6501.T"))
+    print(later.why("MU"))
+    print(later.why("VST"))
 
 
 if __name__ == "__main__":

@@ -37,12 +37,19 @@ def sources_for(universe: Universe, ticker: str, columns: Iterable[str]) -> pd.D
     Columns: ``column`` (the frame column), ``kind`` (``exposure``, ``forward``,
     ``financials``, ``link`` or ``claim``), ``item`` (a layer, a link, a claim id),
     ``detail`` (the figure in words) and ``source`` (the document, and its URL when known).
-    Columns with nothing behind them for this company (a zero share) give no row.
+    Columns with nothing behind them for this company (a zero share) give no row, nor
+    does ``confidence``: it is read from the exposures already listed. A figure reached
+    through two columns is listed once.
     """
     company = universe.company(ticker)
     rows: list[dict[str, str]] = []
+    seen: set[tuple[str, str, str]] = set()
     for column in dict.fromkeys(columns):
-        rows += _rows(universe, company, column)
+        for row in _rows(universe, company, column):
+            key = (row["kind"], row["item"], row["detail"])
+            if key not in seen:
+                seen.add(key)
+                rows.append(row)
     return pd.DataFrame(rows, columns=list(SOURCE_COLUMNS), dtype="string")
 
 
@@ -80,7 +87,7 @@ def _rows(universe: Universe, company: Company, column: str) -> list[dict[str, s
              "source": str(r.source)}
             for r in claims.itertuples(index=False)
         ]
-    if column in ("exposure_total", "ai_exposure_total", "confidence"):
+    if column in ("exposure_total", "ai_exposure_total"):
         out: list[dict[str, str]] = []
         for exposure in company.exposures:
             out += _exposure_rows(company, column, exposure.layer)

@@ -64,6 +64,13 @@ def edit_universe(path: Path, *, shares: dict[tuple[str, str], float] | None = N
         companies.append(company.model_copy(update=update))
     data = universe.model_dump()
     data["companies"] = [c.model_dump() for c in companies]
+    # A dropped company takes its links and its mentions in claims with it.
+    data["links"] = [lk for lk in data["links"]
+                     if lk["supplier"] not in drop and lk["customer"] not in drop]
+    for claim in data["evidence"]:
+        claim["companies"] = [t for t in claim["companies"] if t not in drop]
+        if not claim["companies"] and not claim["layers"]:
+            claim["layers"] = ["frontier_labs"]
     save_universe(Universe.parse(data), path, overwrite=True)
 
 
@@ -75,10 +82,10 @@ top = 10
 always_show = ["NVDA", "MU"]
 
 [[alerts]]
-id = "micron-breaks-out"
+id = "samsung-breaks-out"
 kind = "score_crosses"
-ticker = "MU"
-threshold = 5.0
+ticker = "005930.KS"
+threshold = 6.0
 direction = "up"
 
 [[alerts]]

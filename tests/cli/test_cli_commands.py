@@ -23,15 +23,18 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 # -- validate -----------------------------------------------------------------------------
 def test_validate_accepts_every_kind_of_valid_file():
     files = [data_path("universe.toml"), data_path("packs/one-layer-down.toml"),
-             EXAMPLES / "watchlist.toml", data_path("chain.toml"), data_path("evidence.toml")]
+             EXAMPLES / "watchlist.toml", data_path("chain.toml"), data_path("evidence.toml"),
+             data_path("links.toml")]
     ran = run_subprocess("validate", *map(str, files))
     assert ran.status == 0, ran.out + ran.err
     lines = ran.out.splitlines()
-    assert "ok, universe 'ai-compute-2026': 52 companies" in lines[0]
+    assert "ok, universe 'ai-compute-2026': 55 companies (50 listed), 14 layers, 63 links" \
+        in lines[0]
     assert "ok, pack 'one-layer-down'" in lines[1]
     assert "ok, watchlist 'one-layer-down-top10'" in lines[2]
     assert "ok, chain 'ai-compute'" in lines[3] and "ok, evidence" in lines[4]
-    assert lines[-1] == "5 of 5 files valid"
+    assert "ok, links: 53 supplies, 10 stakes" in lines[5]
+    assert lines[-1] == "6 of 6 files valid"
 
 
 def test_validate_reports_every_problem_with_file_location_and_fix(cli, tmp_path: Path):
@@ -66,14 +69,15 @@ def test_validate_reports_every_problem_with_file_location_and_fix(cli, tmp_path
 def test_validate_checks_what_a_watchlist_refers_to(cli, tmp_path: Path):
     shutil.copy(data_path("universe.toml"), tmp_path / "universe.toml")
     shutil.copy(data_path("evidence.toml"), tmp_path / "evidence.toml")
+    shutil.copy(data_path("links.toml"), tmp_path / "links.toml")
     watch = tmp_path / "w.toml"
     watch.write_text(WATCHLIST.replace('"MU"]', '"MUU"]').replace('gate = "listed"',
-                                                                  'gate = "one_layer_down"'),
+                                                                  'gate = "intensity"'),
                      encoding="utf-8")
     ran = cli("validate", str(watch))
     assert ran.status == 1
     assert "always_show[1]: unknown ticker 'MUU' (did you mean 'MU'?)" in ran.out
-    assert "alert 'went-private': gate: a rule that cannot exclude 'one_layer_down'" in ran.out
+    assert "alert 'went-private': gate: a rule that cannot exclude 'intensity'" in ran.out
 
 
 def test_validate_unknown_content_and_kind_override(cli, tmp_path: Path):
@@ -276,10 +280,10 @@ def test_cron_script_acts_on_the_exit_status(watch_dir: Path, tmp_path: Path):
 
     first = run()
     assert first.returncode == 0 and "no alerts" in first.stdout
-    edit_universe(watch_dir / "universe.toml", shares={("MU", "hbm"): 0.60})
+    edit_universe(watch_dir / "universe.toml", shares={("005930.KS", "hbm"): 0.30})
     second = run()
     assert second.returncode == 0 and "alerts fired" in second.stdout
-    assert "! micron-breaks-out: MU score rose through 5" in second.stdout
+    assert "! samsung-breaks-out: 005930.KS score rose through 6" in second.stdout
     (watch_dir / "universe.toml").write_text("broken = [", encoding="utf-8")
     third = run()
     assert third.returncode == 1 and "failed (exit 1)" in third.stderr

@@ -31,7 +31,7 @@ def test_default_screen_is_the_builtin_universe_and_pack_and_fits_100_columns(bu
     order = [str(t) for t in builtin.scores.index]
     rows = [line.split()[1] for line in lines[1:len(order) + 1]]
     assert rows == order
-    assert "52 companies, 46 ranked, 6 excluded." in ran.out
+    assert "55 companies, 50 ranked, 5 excluded." in ran.out
     assert "excluded by listed" in ran.out and "illustrative estimates" in ran.out
 
 
@@ -49,14 +49,14 @@ def test_csv_is_complete_and_adds_up(cli, builtin):
     ran = cli("screen", "--format", "csv")
     assert ran.status == 0
     rows = list(csv.DictReader(io.StringIO(ran.out)))
-    assert len(rows) == 52
+    assert len(rows) == 55
     rule_columns = [f"contribution_{r.id}" for r in builtin.pack.rules]
     assert set(rule_columns) <= set(rows[0])
     assert "exposure_hbm" in rows[0] and "primary_layer" in rows[0]
     for row in rows:
         total = sum(float(row[c]) for c in rule_columns)
         assert total == pytest.approx(float(row["score"]), abs=1e-8)
-    private = next(r for r in rows if r["ticker"] == "SPACEX")
+    private = next(r for r in rows if r["ticker"] == "OPENAI")
     assert private["rank"] == "" and private["passed"] == "False"
     assert private["excluded_by"] == "listed"
     assert not any(v.startswith("-0.0") and float(v) == 0 for r in rows for v in r.values()
@@ -74,8 +74,8 @@ def test_json_has_one_object_per_company_with_contributions(cli, builtin):
         assert company["rank"] >= 1 and company["passed"] is True
         assert company["explanation"][0]["rule"] in company["contributions"]
     full = json.loads(cli("screen", "--format", "json").out)["companies"]
-    spacex = next(c for c in full if c["ticker"] == "SPACEX")
-    assert spacex["rank"] is None and spacex["excluded_by"] == ["listed"]
+    openai = next(c for c in full if c["ticker"] == "OPENAI")
+    assert openai["rank"] is None and openai["excluded_by"] == ["listed"]
 
 
 def test_markdown_table(cli):
@@ -182,20 +182,25 @@ def test_explain_gives_rank_score_and_reasons(cli, builtin):
     ran = cli("explain", "MU")
     assert ran.status == 0
     rank = int(builtin.scores.loc["MU", "rank"])
-    assert ran.out.startswith(f"MU (Micron Technology): rank {rank} of 46, score +1.7")
-    assert "one_layer_down" in ran.out and "score 10 x 0.150" in ran.out
+    assert ran.out.startswith(f"MU (Micron Technology): rank {rank} of 50, score +7.0")
+    assert "materiality            score 5 x 0.821" in ran.out
+    assert "intensity              score 12 x 0.077" in ran.out
+    # the figures behind each rule, with their documents
+    assert "via exposure hbm: share 0.140 x AI 1.00, FY2025" in ran.out
+    assert "via financials FY2025 (year ended 2025-08-28): revenue $37.38bn" in ran.out
+    assert "via claim value-migrates-to-hbm" in ran.out and "https://" in ran.out
     assert "gates passed: listed" in ran.out
-    assert all(len(line) <= 100 for line in ran.out.splitlines())
+    assert all(len(line) <= 100 for line in ran.out.splitlines() if "<http" not in line)
     assert cli("explain", "mu").out == ran.out  # tickers are case-insensitive
 
 
 def test_explain_an_excluded_company_names_the_gate_and_why(cli):
-    ran = cli("explain", "SPACEX")
+    ran = cli("explain", "OPENAI")
     assert ran.status == 0
     assert "EXCLUDED, not ranked" in ran.out
     assert "excluded by gate 'listed': gate failed (expression: listed)" in ran.out
     assert "Only listed companies can be bought" in ran.out
-    doc = json.loads(cli("explain", "SPACEX", "--format", "json").out)
+    doc = json.loads(cli("explain", "OPENAI", "--format", "json").out)
     assert doc["passed"] is False and doc["rank"] is None
     assert doc["excluded_by"][0]["rule"] == "listed"
 

@@ -27,30 +27,31 @@ def test_two_runs_with_a_modified_universe_show_entered_left_moved_and_alerts(wa
     assert "alerts fired" not in first.out
     assert len(_store(watch_dir).paths()) == 1
 
-    # Micron's HBM share quadruples; Oklo (rank 8) goes private; Vertiv leaves the universe.
-    edit_universe(watch_dir / "universe.toml", shares={("MU", "hbm"): 0.60},
-                  private=("OKLO",), drop=("VRT",))
+    # Samsung's HBM share rises tenfold; Siemens Energy (rank 10) goes private; Hitachi
+    # (rank 9) leaves the universe.
+    edit_universe(watch_dir / "universe.toml", shares={("005930.KS", "hbm"): 0.30},
+                  private=("ENR.DE",), drop=("6501.T",))
     second = run_subprocess("watch", "watchlist.toml", cwd=watch_dir)
     assert second.status == 3, second.err
     out = second.out
     entered = out[out.index("entered the top 10:"):out.index("left the top 10:")]
-    assert "+ MU" in entered and "rank 27 -> " in entered
+    assert "+ 005930.KS" in entered and "rank 16 -> 7" in entered
+    assert "+ HUBB" in entered and "rank 11 -> 10" in entered
     left = out[out.index("left the top 10:"):out.index("moved:")]
-    assert "- OKLO" in left and "(excluded by listed)" in left
-    assert "- VRT" in left and "(gone from the universe)" in left
+    assert "- ENR.DE" in left and "(excluded by listed)" in left
+    assert "- 6501.T" in left and "(gone from the universe)" in left
     moved = out[out.index("moved:"):out.index("alerts fired")]
-    assert "TSM" in moved and "rank 5 -> 4" in moved
-    assert "CEG" in moved and "rank 10 -> 9" in moved
-    assert "NVDA" in moved and "rank 46 -> 44" in moved   # always shown, so tracked
-    assert "PWR" not in moved                             # rank 6 both times
-    assert "gone from the universe: VRT" in out
+    assert "MRVL" in moved and "rank 7 -> 8" in moved
+    assert "MU " in moved and "rank 8 -> 9" in moved
+    assert "NVDA" in moved and "rank 45 -> 43" in moved   # always shown, so tracked
+    assert "gone from the universe: 6501.T" in out
     alerts = out[out.index("alerts fired"):]
-    assert "micron-breaks-out: MU score rose through 5: +1.75 -> " in alerts
-    assert "big-move: MU moved up" in alerts
-    assert "went-private: OKLO is now excluded by 'listed' (was rank 8)" in alerts
-    assert "dropped: OKLO left the top 10: was rank 8, excluded by listed" in alerts
-    assert "dropped: VRT left the top 10" in alerts
-    assert "new-top-3" not in alerts  # MU enters at 5 or 6, not the top 3
+    assert "samsung-breaks-out: 005930.KS score rose through 6: +4.81 -> +7.42" in alerts
+    assert "big-move: 005930.KS moved up 9 places: rank 16 -> 7" in alerts
+    assert "went-private: ENR.DE is now excluded by 'listed' (was rank 10)" in alerts
+    assert "dropped: ENR.DE left the top 10: was rank 10, excluded by listed" in alerts
+    assert "dropped: 6501.T left the top 10: was rank 9, gone from the universe" in alerts
+    assert "new-top-3" not in alerts  # Samsung enters at 7, not the top 3
     assert all(len(line) <= 100 for line in out.splitlines())
     assert len(_store(watch_dir).paths()) == 2
 
@@ -58,14 +59,14 @@ def test_two_runs_with_a_modified_universe_show_entered_left_moved_and_alerts(wa
 def test_no_fail_on_alert_and_json_output(watch_dir, cli, monkeypatch):
     monkeypatch.chdir(watch_dir)
     assert cli("watch", "watchlist.toml").status == 0
-    edit_universe(watch_dir / "universe.toml", shares={("MU", "hbm"): 0.60})
+    edit_universe(watch_dir / "universe.toml", shares={("005930.KS", "hbm"): 0.30})
     ran = cli("watch", "watchlist.toml", "--format", "json", "--no-fail-on-alert")
     assert ran.status == 0
     doc = json.loads(ran.out)
     assert doc["exit_status"] == 0 and doc["baseline"] is False
-    assert [c["ticker"] for c in doc["entered"]] == ["MU"]
-    assert doc["entered"][0]["old_rank"] == 27
-    assert {a["id"] for a in doc["alerts"]} == {"micron-breaks-out", "big-move", "dropped"}
+    assert [c["ticker"] for c in doc["entered"]] == ["005930.KS"]
+    assert doc["entered"][0]["old_rank"] == 16
+    assert {a["id"] for a in doc["alerts"]} == {"samsung-breaks-out", "big-move", "dropped"}
     assert doc["previous"]["path"].endswith(".json")
     assert Path(doc["saved"]).is_file()
     assert {r["ticker"] for r in doc["shown"]} >= {"NVDA", "MU"}

@@ -161,11 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "validate", parents=[common],
         help="check universe, pack and watchlist files",
-        description="Check universe, pack, watchlist, chain and evidence files (the kind is "
+        description="Check universe, pack, watchlist, chain, evidence and links files (the kind is "
                     "told from the content) and print every problem with its file, location "
                     "and fix. Exit status 0 when all are valid, 1 otherwise.")
     p.add_argument("files", metavar="FILE", nargs="+")
-    p.add_argument("--kind", choices=("universe", "pack", "watchlist", "chain", "evidence"),
+    p.add_argument("--kind", choices=("universe", "pack", "watchlist", "chain", "evidence",
+                                      "links"),
                    help="check every FILE as this kind instead of telling it from the content")
     p.set_defaults(handler="validate")
 

@@ -357,7 +357,9 @@ def render_explanation(result: Any, ticker: str) -> str:
             lines += _wrap(str(r.why), 12)
             for src in e.sources_of(str(r.rule)).itertuples(index=False):
                 lines += _wrap(f"via {src.kind} {src.item}: {src.detail}", 12)
-                lines += _wrap(f"source: {src.source}", 14)
+                lines += textwrap.wrap(f"source: {src.source}", WIDTH, initial_indent=" " * 14,
+                                       subsequent_indent=" " * 16, break_long_words=False,
+                                       break_on_hyphens=False)
     gates = table[(table["kind"] == "gate") & (table["status"] == "ok")]
     if len(gates):
         lines.append("  gates passed: " + ", ".join(str(g) for g in gates["rule"]))

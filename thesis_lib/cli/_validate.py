@@ -1,4 +1,4 @@
-"""``thesis validate``: check universe, pack, watchlist, chain and evidence files."""
+"""``thesis validate``: check universe, pack, watchlist, chain, evidence and links files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from thesis_lib.cli._output import Output
 from thesis_lib.errors import Problem, ThesisError
 
-KINDS = ("universe", "pack", "watchlist", "chain", "evidence")
+KINDS = ("universe", "pack", "watchlist", "chain", "evidence", "links")
 _WATCHLIST_KEYS = {"alerts", "always_show", "top", "prices", "pack", "universe"}
 
 
@@ -26,6 +26,8 @@ def detect_kind(data: Mapping[str, Any]) -> str | None:
         return "chain"
     if keys and keys <= {"evidence"}:
         return "evidence"
+    if keys and keys <= {"links"}:
+        return "links"
     return None
 
 
@@ -35,7 +37,8 @@ def _check_universe(path: str) -> tuple[list[Problem], str]:
     universe = load_universe(path)
     listed = sum(c.listed for c in universe.companies)
     return [], (f"universe {universe.id!r}: {len(universe.companies)} companies ({listed} "
-                f"listed), {len(universe.chain)} layers, {len(universe.evidence)} evidence")
+                f"listed), {len(universe.chain)} layers, {len(universe.links)} links, "
+                f"{len(universe.evidence)} evidence")
 
 
 def _check_pack(path: str) -> tuple[list[Problem], str]:
@@ -68,6 +71,14 @@ def _check_chain(path: str) -> tuple[list[Problem], str]:
     return [], f"chain {chain.id!r}: {len(chain)} layers"
 
 
+def _check_links(path: str) -> tuple[list[Problem], str]:
+    from thesis_lib import load_links
+
+    links = load_links(path)
+    stakes = sum(lk.kind == "stake" for lk in links)
+    return [], f"links: {len(links) - stakes} supplies, {stakes} stakes"
+
+
 def _check_evidence(path: str) -> tuple[list[Problem], str]:
     from thesis_lib import load_evidence
 
@@ -80,6 +91,7 @@ CHECKS: dict[str, Callable[[str], tuple[list[Problem], str]]] = {
     "watchlist": _check_watchlist,
     "chain": _check_chain,
     "evidence": _check_evidence,
+    "links": _check_links,
 }
 
 
