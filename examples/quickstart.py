@@ -22,5 +22,5 @@ print(result.to_text(n=10))
 print(result.explain("000660.KS"))
 
 # %% Change one weight and rerun
-heavier = tl.screen(universe, pack.with_weights({"custom_asic": 15}))
+heavier = tl.screen(universe, pack.with_weights({"materiality": 10}))
 print(heavier.top(5).to_string())

@@ -27,9 +27,11 @@ SCRIPTS = sorted(p for p in EXAMPLES.glob("*.py")
 # and print something.
 EXPECTED: dict[str, list[str]] = {
     "quickstart.py": [
-        "Universe(id='ai-compute-2026', companies=52 (46 listed), layers=10",
-        "<ScreenResult pack='one-layer-down' companies=52 ranked=46 excluded=6>",
-        "000660.KS (SK hynix): score +4.427, rank 15 of 46",
+        "Universe(id='ai-compute-2026', companies=55 (50 listed), layers=14, links=63",
+        "<ScreenResult pack='one-layer-down' companies=55 ranked=50 excluded=5>",
+        "000660.KS (SK hynix): score +9.376, rank 2 of 50",
+        "via exposure hbm: share 0.330 x AI 1.00, FY2025",
+        "via claim value-migrates-to-hbm",
         "3661.TW    Alchip Technologies",
     ],
     "custom_pack.py": [
@@ -41,10 +43,10 @@ EXPECTED: dict[str, list[str]] = {
     "evaluation.py": [
         "since 2026-05-07: 2026-05-07 to ",
         "benchmark NVDA",
-        "equal-weight universe (10 names)",
+        "equal-weight universe (11 names)",
         "test: one-sample t-test of the daily excess returns",
         "rank IC ",
-        "over 1 date(s), 10 names each",
+        "over 1 date(s), 11 names each",
         "95% CI [",
         "3 score quantiles over 1 date(s)",
         "top - bottom ",

@@ -215,3 +215,21 @@ def test_explain_an_unknown_ticker_suggests_close_matches():
 def test_explain_by_company_name_suggests_its_ticker(cli):
     ran = cli("explain", "micron")
     assert ran.status == 1 and "did you mean 'MU' (Micron Technology)" in ran.err
+
+
+def test_screen_with_the_packs_basket(cli):
+    ran = cli("screen", "--top", "3", "--basket")
+    assert ran.status == 0, ran.err
+    basket = ran.out[ran.out.index("Basket (one-layer-down): 15 names"):]
+    assert "relevance x market-cap-weighted, name cap 8%, layer cap 35%, relevance >= 25%" \
+        in basket
+    # Offline there is no market cap: the pack's fallback (score weights) applies, and says so.
+    assert "Fallback: weighting (relevance_market_cap needs market data, none attached: " \
+           "score weights)" in basket
+    assert "selection:min_exposure" in basket
+    doc = json.loads(cli("screen", "--basket", "--format", "json").out)["basket"]
+    assert len(doc["members"]) == 15
+    assert sum(m["weight"] for m in doc["members"]) == pytest.approx(1.0)
+    assert max(m["weight"] for m in doc["members"]) <= 0.08 + 1e-9
+    refused = cli("screen", "--basket", "--format", "csv")
+    assert refused.status == 1 and "not available as csv" in refused.err

@@ -203,19 +203,19 @@ def test_a_screen_result_takes_the_top_priced_names_and_lists_the_rest() -> None
     result = tl.screen(tl.load_universe(), tl.load_pack())
     prices = screen_prices()
     perf = basket_performance(result, prices, since="2026-05-04", top=3, weighting="score")
-    # Priced names in rank order: VRT (3), TSM (5), 000660.KS (15), MU, NVDA.
-    assert list(perf.holdings.index) == ["VRT", "TSM", "000660.KS"]
-    scores = result.scores.loc[["VRT", "TSM", "000660.KS"], "score"]
+    # Priced names in rank order: 000660.KS (2), TSM (3), MU (8), VRT, NVDA.
+    assert list(perf.holdings.index) == ["000660.KS", "TSM", "MU"]
+    scores = result.scores.loc[["000660.KS", "TSM", "MU"], "score"]
     assert perf.holdings["weight"].tolist() == pytest.approx((scores / scores.sum()).tolist())
     ranked = result.scores[result.scores["passed"]]
-    above = [t for t in ranked.index[: ranked.index.get_loc("000660.KS")]
+    above = [t for t in ranked.index[: ranked.index.get_loc("MU")]
              if t not in prices.columns]
-    assert list(perf.skipped.index) == above and len(above) == 12
+    assert list(perf.skipped.index) == above and len(above) == 5
     assert set(perf.skipped["reason"]) == {"no prices"}
     assert set(perf.universe) == {"VRT", "TSM", "000660.KS", "MU", "NVDA"}
     assert perf.holdings["contribution"].sum() == pytest.approx(
         perf.summary.at["basket", "cumulative_return"])
-    with pytest.raises(EvaluationError, match=r"no usable prices for 042700\.KS"):
+    with pytest.raises(EvaluationError, match=r"no usable prices for 3661\.TW"):
         basket_performance(result, prices, since="2026-05-04", top=3, unpriced="error")
 
 

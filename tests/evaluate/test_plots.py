@@ -58,10 +58,10 @@ def test_every_plot_returns_a_figure_and_saves_a_png(result: tl.ScreenResult,
 def test_figures_carry_the_data(result: tl.ScreenResult) -> None:
     _, ax = plots.exposure_heatmap(tl.load_universe())
     image = ax.get_images()[0].get_array()
-    assert image.shape == (52, 10)
+    assert image.shape == (55, 14)
     _, ax = plots.contribution_waterfall(result, "000660.KS")
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels[:2] == ["one_layer_down", "evidence"] and labels[-1] == "score"
+    assert labels[:2] == ["materiality", "evidence"] and labels[-1] == "score"
     heights = [p.get_height() for p in ax.patches]
     assert heights[-1] == pytest.approx(result.explain("000660.KS").score)
     performance = basket_performance(WEIGHTS, hand_prices(), since="2026-05-04",

@@ -90,5 +90,5 @@ def test_universe_and_screen_result_render_for_notebooks() -> None:
     assert page.count("<tr>") == len(universe.companies) + 1
     result = tl.screen(universe, tl.load_pack())
     page = screen_html(result)
-    assert "one_layer_down" in page and "linear-gradient" in page
-    assert "6 excluded" in page
+    assert "intensity" in page and "linear-gradient" in page
+    assert "5 excluded" in page

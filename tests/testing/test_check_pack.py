@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import thesis_lib.testing.expectations as expectations_module
@@ -209,3 +210,21 @@ def test_report_table_and_combined_text() -> None:
     with pytest.raises(RuleError, match="did you mean 'nvidia-over-hynix'"):
         bad.result("nvidia-over-hynx")
     assert isinstance(good, PackReport)
+
+
+def test_the_builtin_ranking_is_stable_under_weight_noise() -> None:
+    from thesis_lib.evaluate import rank_stability
+
+    stability = rank_stability("one-layer-down", load_universe(), noise=0.2, n=200, seed=0)
+    assert float(np.median(stability.taus)) >= 0.9
+
+
+def test_a_where_expectation_with_a_bad_condition_names_the_expectation() -> None:
+    with pytest.raises(RuleError) as caught:
+        _with_expectations([{"id": "bad", "where": 'ai_exposure("hmb") > 0.5',
+                             "outrank": ["NVDA"]}])
+    (problem,) = caught.value.problems
+    assert (problem.item, problem.field, problem.position) == ("expectation 'bad'", "where", 13)
+    assert "unknown layer 'hmb'" in problem.message and "'hbm'" in (problem.hint or "")
+    with pytest.raises(RuleError, match="'where' needs 'outrank'"):
+        _with_expectations([{"where": "listed"}])
