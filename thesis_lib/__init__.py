@@ -31,6 +31,7 @@ from thesis_lib.loading import (
     load_chain,
     load_evidence,
     load_links,
+    load_scenarios,
     load_universe,
     save_universe,
 )
@@ -42,6 +43,7 @@ from thesis_lib.models import (
     Forward,
     Layer,
     Link,
+    Scenario,
     SupplyChain,
     Universe,
 )
@@ -55,6 +57,7 @@ from thesis_lib.rules import (
     screen,
     validate_pack,
 )
+from thesis_lib.scenarios import ScenarioRun, run_scenarios
 
 __version__ = "0.1.0.dev0"
 
@@ -91,6 +94,8 @@ __all__ = [
     "Rule",
     "RuleError",
     "RulePack",
+    "Scenario",
+    "ScenarioRun",
     "ScreenError",
     "ScreenResult",
     "SourceUnavailableError",
@@ -105,7 +110,9 @@ __all__ = [
     "load_evidence",
     "load_links",
     "load_pack",
+    "load_scenarios",
     "load_universe",
+    "run_scenarios",
     "save_universe",
     "screen",
     "validate_pack",

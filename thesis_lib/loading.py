@@ -18,7 +18,7 @@ from typing import Any
 from thesis_lib import _toml
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import ChainError, DataError, ThesisError
-from thesis_lib.models import Evidence, Link, SupplyChain, Universe
+from thesis_lib.models import Evidence, Link, Scenario, SupplyChain, Universe
 
 BUILTIN_CHAINS: dict[str, str] = {"ai-compute": "chain.toml"}
 """Built-in chains by name -> file inside ``thesis_lib/data``."""
@@ -92,7 +92,7 @@ def load_chain(source: PathLike | None = None) -> SupplyChain:
     return chain
 
 
-def _load_entries(path: PathLike, key: str, model: type[Evidence] | type[Link],
+def _load_entries(path: PathLike, key: str, model: type[Evidence] | type[Link] | type[Scenario],
                   label: str, name_of: str) -> tuple[Any, ...]:
     """Read a file that holds only ``[[key]]`` tables, each validated as ``model``."""
     data = read_toml(path)
@@ -135,6 +135,14 @@ def load_links(path: PathLike) -> tuple[Link, ...]:
     """Load a file of ``[[links]]`` entries (supplier -> customer, supplies or stake)."""
     links: tuple[Link, ...] = _load_entries(path, "links", Link, "link", "supplier")
     return links
+
+
+def load_scenarios(path: PathLike) -> tuple[Scenario, ...]:
+    """Load a file of ``[[scenarios]]`` entries (every mistake reported at once, each with
+    the file, the scenario and the field)."""
+    scenarios: tuple[Scenario, ...] = _load_entries(path, "scenarios", Scenario, "scenario",
+                                                    "id")
+    return scenarios
 
 
 def load_universe(source: PathLike | None = None) -> Universe:

@@ -283,17 +283,30 @@ _CLAIMS = st.lists(
        layer=st.sampled_from(["hbm", "grid", "accelerators"]))
 def test_adding_a_supporting_claim_never_lowers_support(claims: list[Evidence], strength: float,
                                                         age: int, layer: str) -> None:
-    before = _universe(evidence=claims)
+    # At a fixed as-of date (the universe's), support only ever rises with a supporting claim,
+    # for every layer and every company's evidence_support.
+    before = _universe(evidence=claims, as_of=D)
     extra = _claim("added", layers=(layer,), strength=strength, date=D - dt.timedelta(days=age),
                    companies=("HYNIX",))
-    after = _universe(evidence=[*claims, extra])
-    as_of = D  # a fixed date: the added claim may be the newest one
-    for lid, value in after.layer_evidence(as_of).items():
-        assert value >= before.layer_evidence(as_of)[lid] - 1e-12, lid
+    after = _universe(evidence=[*claims, extra], as_of=D)
+    for lid, value in after.layer_evidence().items():
+        assert value >= before.layer_evidence()[lid] - 1e-12, lid
+    for ticker, value in after.company_evidence().items():
+        assert value >= before.company_evidence()[ticker] - 1e-12, ticker
     old = before.to_frame()["evidence_support"].to_numpy()
     new = after.to_frame()["evidence_support"].to_numpy()
-    # to_frame weighs at the newest claim's date; with the added claim at most that old
-    # the comparison is at one date when no claim is newer than D.
-    if max((ev.date for ev in claims), default=D) <= D and extra.date == D:
-        assert (new >= old - 1e-12).all()
+    assert (new >= old - 1e-12).all()
     assert np.isfinite(new).all() and (np.abs(new) < 1).all()
+
+
+def test_without_an_as_of_date_the_newest_claim_sets_it() -> None:
+    old = _claim("old", strength=0.8, date=D - dt.timedelta(days=365))
+    assert _universe(evidence=[old]).layer_evidence()["hbm"] == pytest.approx(0.8)
+    newer = _claim("newer", layers=("grid",), strength=0.1)
+    # The newer claim moves the reference date: the old one is now a year old.
+    assert _universe(evidence=[old, newer]).layer_evidence()["hbm"] == pytest.approx(0.4)
+    # Fixing the date keeps every claim's weight where it was.
+    fixed = _universe(evidence=[old, newer], as_of=D)
+    assert fixed.layer_evidence()["hbm"] == pytest.approx(0.4)
+    assert _universe(evidence=[old], as_of=D - dt.timedelta(days=365)).layer_evidence()[
+        "hbm"] == pytest.approx(0.8)

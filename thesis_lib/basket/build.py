@@ -31,7 +31,7 @@ one :attr:`Basket.decisions` reports:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -155,6 +155,7 @@ class _Selection:
         self.n = n
         self.score = scores["score"].to_numpy(dtype=np.float64)
         self.rank = scores["rank"]
+        self.rank_values = self.rank.to_numpy(dtype=np.float64, na_value=np.nan)
         self.passed = scores["passed"].to_numpy(dtype=bool)
         self.name = _text(frame, "name", self.tickers)
         self.layer = _text(frame, "primary_layer", [None] * n)
@@ -201,13 +202,23 @@ class _Selection:
         column: np.ndarray = series.to_numpy(dtype=np.float64, na_value=np.nan)
         return column
 
-    def _out(self, mask: np.ndarray, rule: str, reasons: list[str] | str) -> int:
-        """Mark the still-undecided rows in ``mask`` as out by ``rule``; how many were."""
+    def _out(self, mask: np.ndarray, rule: str,
+             reasons: list[str] | str | Callable[[int], str]) -> int:
+        """Mark the still-undecided rows in ``mask`` as out by ``rule``; how many were.
+
+        ``reasons`` is one text for all, a list by row, or a function of the row, called
+        only for the rows marked (so a large screen builds no text it does not keep).
+        """
         count = 0
         for i in np.flatnonzero(mask):
             if self.rule[i] is None:
                 self.rule[i] = rule
-                self.reason[i] = reasons if isinstance(reasons, str) else reasons[i]
+                if isinstance(reasons, str):
+                    self.reason[i] = reasons
+                elif callable(reasons):
+                    self.reason[i] = reasons(int(i))
+                else:
+                    self.reason[i] = reasons[i]
                 count += 1
         return count
 
@@ -223,16 +234,16 @@ class _Selection:
         if rules.min_score is not None:
             low = self.score < rules.min_score - _EPS
             self._out(low, "selection:min_score",
-                      [f"score {s:+.3f} is below the minimum {rules.min_score:+g}"
-                       for s in self.score])
+                      lambda i: f"score {self.score[i]:+.3f} is below the minimum "
+                                f"{rules.min_score:+g}")
         layers = ", ".join(rules.favoured_layers)
         what = "AI-driven revenue" if rules.relevance == "ai" else "revenue"
         if rules.min_exposure > 0:
             low = self.relevance < rules.min_exposure - _EPS
             self._out(low, "selection:min_exposure",
-                      [f"below min exposure: {pct(round(r, 4))} of {what} in the favoured "
-                       f"layers ({layers}), below {pct(rules.min_exposure)}"
-                       for r in self.relevance])
+                      lambda i: f"below min exposure: {pct(round(self.relevance[i], 4))} of "
+                                f"{what} in the favoured layers ({layers}), below "
+                                f"{pct(rules.min_exposure)}")
         if rules.pure_play is not None:
             self._tiers(layers)
         self._weighting_base()
@@ -305,8 +316,8 @@ class _Selection:
         lowest = pure if fallback is None else fallback
         name = "the pure-play tier" if fallback is None else "the fallback tier"
         self._out(np.array([t == "none" for t in self.tier]), "selection:tier",
-                  [f"relevance {pct(round(r, 4))} ({layers}) is below {name}'s "
-                   f"{pct(lowest)}" for r in self.relevance])
+                  lambda i: f"relevance {pct(round(self.relevance[i], 4))} ({layers}) is "
+                            f"below {name}'s {pct(lowest)}")
 
     def _weighting_base(self) -> None:
         method = self.rules.weighting
@@ -316,8 +327,8 @@ class _Selection:
         if method == "score":
             self.base = self.score.copy()
             self._out(~(self.base > 0), "weighting:score",
-                      [f"score {s:+.3f} is not positive: score weighting uses positive scores"
-                       for s in self.score])
+                      lambda i: f"score {self.score[i]:+.3f} is not positive: score weighting uses "
+                                "positive scores")
             return
         mcap = self._column("market_cap_usd")
         if mcap is None and self.rules.weighting_fallback is not None:
@@ -327,8 +338,8 @@ class _Selection:
             self.base = np.ones(self.n) if fallback == "equal" else self.score.copy()
             if fallback == "score":
                 self._out(~(self.base > 0), "weighting:score",
-                          [f"score {s:+.3f} is not positive: score weighting uses positive "
-                           "scores" for s in self.score])
+                          lambda i: f"score {self.score[i]:+.3f} is not positive: score "
+                                    "weighting uses positive scores")
             return
         if mcap is None:
             raise BasketError(
@@ -420,8 +431,8 @@ class _Selection:
 
     def _rank_text(self, i: int) -> str:
         selection = int(self.selection_rank[i])
-        screen = self.rank.iloc[i]
-        if pd.isna(screen) or int(screen) == selection:
+        screen = self.rank_values[i]
+        if np.isnan(screen) or int(screen) == selection:
             return str(selection)
         return f"{selection}, screen rank {int(screen)}"
 

@@ -8,6 +8,7 @@ Every command is a few calls a notebook user could make too::
     thesis validate FILE...
     thesis layers [--universe FILE]
     thesis links TICKER [--down N | --up N] [--universe FILE]
+    thesis scenarios [PACK] [--file SCENARIOS.toml] [--top N] [--universe FILE]
     thesis watch WATCHLIST.toml [--state DIR] [--format FORMAT] [--no-fail-on-alert]
     thesis test PACK...
 
@@ -100,6 +101,7 @@ examples:
   thesis screen --format csv --output ranked.csv
   thesis explain MU                         why Micron scored what it did
   thesis links NVDA --down 2                Nvidia's suppliers and theirs, with sources
+  thesis scenarios                          what would change the built-in ranking
   thesis validate my-universe.toml my-pack.toml
   thesis watch examples/watchlist.toml      a diff against the last run; exit 3 on alerts
 
@@ -199,6 +201,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="links")
 
     p = sub.add_parser(
+        "scenarios", parents=[common],
+        help="what would change the ranking: run a pack's named scenarios",
+        description="Screen the universe with the pack and with each of its [[scenarios]] "
+                    "(or those of --file), and print per scenario who enters and leaves the "
+                    "top N, the biggest rank movers with the rules that moved them, and the "
+                    "basket's changes.")
+    p.add_argument("pack", metavar="PACK", nargs="?", default="one-layer-down",
+                   help="built-in pack name or pack file (default: one-layer-down)")
+    p.add_argument("--file", metavar="SCENARIOS.toml",
+                   help="run the [[scenarios]] of this file instead of the pack's own")
+    p.add_argument("--only", metavar="ID", nargs="+", help="run only these scenarios")
+    p.add_argument("--top", metavar="N", type=_positive, default=10,
+                   help="the top N whose entries and exits are reported (default: 10)")
+    p.add_argument("--universe", metavar="FILE",
+                   help="universe TOML file or built-in name (default: ai-compute-2026)")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="output format (default: table)")
+    p.set_defaults(handler="scenarios")
+
+    p = sub.add_parser(
         "watch", parents=[common], formatter_class=raw, epilog=WATCH_EPILOG,
         help="run a watchlist: diff against the last run, alerts, exit 3 when they fire",
         description=_fill(
@@ -232,12 +254,14 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], Output]]:
     from thesis_lib.cli._layers import layers_command
     from thesis_lib.cli._links import links_command
     from thesis_lib.cli._packtest import packtest_command
+    from thesis_lib.cli._scenarios import scenarios_command
     from thesis_lib.cli._screen import explain_command, screen_command
     from thesis_lib.cli._validate import validate_command
     from thesis_lib.cli._watch import watch_command
 
     return {"screen": screen_command, "explain": explain_command,
             "validate": validate_command, "layers": layers_command, "links": links_command,
+            "scenarios": scenarios_command,
             "watch": watch_command, "test": packtest_command}
 
 

@@ -10,6 +10,7 @@ from thesis_lib.models.company import (
 )
 from thesis_lib.models.evidence import HALF_LIFE_DAYS, Evidence, recency_weight
 from thesis_lib.models.link import Link
+from thesis_lib.models.scenario import FigureOverride, Scenario
 from thesis_lib.models.universe import Universe
 
 __all__ = [
@@ -18,11 +19,13 @@ __all__ = [
     "Company",
     "Evidence",
     "Exposure",
+    "FigureOverride",
     "Financials",
     "Forward",
     "Layer",
     "LayerId",
     "Link",
+    "Scenario",
     "SupplyChain",
     "Universe",
     "recency_weight",

@@ -26,6 +26,7 @@ _ITEM_KEYS: dict[str, tuple[str, str]] = {
     "rules": ("rule", "id"),
     "expect": ("expectation", "id"),
     "expectations": ("expectation", "id"),
+    "scenarios": ("scenario", "id"),
 }
 
 

@@ -40,6 +40,10 @@ class Universe(Model):
     companies: tuple[Company, ...] = ()
     links: tuple[Link, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    as_of: dt.date | None = None
+    """The date the universe is taken at: claims are weighed by their age at this date
+    and claims dated later are not counted. Unset, it is the newest claim's date (then a
+    claim newer than all others moves the reference date for every other claim)."""
 
     @model_validator(mode="after")
     def _check_together(self) -> Universe:
@@ -140,17 +144,20 @@ class Universe(Model):
     ) -> dict[str, float]:
         """Net support per layer: the sum of its claims' recency-weighted signed strengths.
 
-        Every chain layer is a key (0.0 without claims). ``as_of`` defaults to the newest
-        claim's date; :mod:`thesis_lib.models.evidence` documents the weighting.
+        Every chain layer is a key (0.0 without claims). ``as_of`` defaults to the
+        universe's :attr:`as_of`, else the newest claim's date;
+        :mod:`thesis_lib.models.evidence` documents the weighting.
         """
-        by_layer, _ = support(self.evidence, as_of, half_life_days=half_life_days)
+        by_layer, _ = support(self.evidence, as_of or self.as_of,
+                              half_life_days=half_life_days)
         return {layer_id: by_layer.get(layer_id, 0.0) for layer_id in self.chain.ids}
 
     def company_evidence(
         self, as_of: dt.date | None = None, *, half_life_days: float = HALF_LIFE_DAYS
     ) -> dict[str, float]:
         """Net support of the claims that name each company directly (0.0 without any)."""
-        _, by_company = support(self.evidence, as_of, half_life_days=half_life_days)
+        _, by_company = support(self.evidence, as_of or self.as_of,
+                                half_life_days=half_life_days)
         return {c.ticker: by_company.get(c.ticker, 0.0) for c in self.companies}
 
     def claims_for(self, ticker: str, as_of: dt.date | None = None) -> pd.DataFrame:
@@ -164,7 +171,7 @@ class Universe(Model):
         import pandas as pd
 
         company = self.company(ticker)
-        weights = claim_weights(self.evidence, as_of)
+        weights = claim_weights(self.evidence, as_of or self.as_of)
         rows = []
         for ev in self.evidence:
             via = [layer for layer in ev.layers if company.share(layer) > 0]

@@ -45,7 +45,7 @@ from thesis_lib.frame import (
     frame_columns,
 )
 from thesis_lib.loading import BUILTIN_CHAINS, data_path, load_chain, read_toml
-from thesis_lib.models import SupplyChain
+from thesis_lib.models import Scenario, SupplyChain
 from thesis_lib.models._base import Model, problems_from_validation
 from thesis_lib.rules.expression import (
     Expression,
@@ -217,6 +217,9 @@ class RulePack(Model):
     expect: tuple[Expectation, ...] = ()
     basket: dict[str, Any] | None = None
     """An optional ``[basket]`` table (see :class:`thesis_lib.basket.BasketRules`)."""
+    scenarios: tuple[Scenario, ...] = ()
+    """Named scenarios shipped with the pack (``[[scenarios]]``; see
+    :mod:`thesis_lib.scenarios`)."""
 
     _compiled: dict[str, Expression] = PrivateAttr(default_factory=dict)
     _conditions: dict[str, Expression] = PrivateAttr(default_factory=dict)
@@ -228,6 +231,7 @@ class RulePack(Model):
         problems = _rule_problems([r.model_dump() for r in self.rules], chain, self.columns)
         problems += _expectation_problems(self, chain)
         problems += _basket_problems(self.basket)
+        problems += _scenario_problems(self)
         if problems:
             raise RuleError(problems)
         context = parse_context(chain, self.columns)
@@ -407,6 +411,25 @@ def _rule_problems(
         expression = raw.get("expression")
         if isinstance(expression, str) and expression.strip():
             problems += [p.located(item=where) for p in check_expression(expression, context)]
+    return problems
+
+
+def _scenario_problems(pack: RulePack) -> list[Problem]:
+    """Scenarios must have unique ids and change only rules the pack has."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    ids = {r.id for r in pack.rules}
+    for scenario in pack.scenarios:
+        where = f"scenario {scenario.id!r}"
+        if scenario.id in seen:
+            problems.append(Problem("duplicate scenario id", item=where, field="id",
+                                    hint="give every scenario its own id"))
+        seen.add(scenario.id)
+        for rule_id in scenario.weights:
+            if rule_id not in ids:
+                problems.append(Problem(f"unknown rule {rule_id!r}", item=where,
+                                        field=f"weights.{rule_id}",
+                                        hint=did_you_mean(rule_id, ids, what="rules")))
     return problems
 
 
