@@ -1,8 +1,9 @@
 """How fast are scenarios? Prints figures; asserts nothing.
 
 Builds a synthetic universe (default 5,000 companies on the built-in chain: the built-in
-companies, links and evidence, and synthetic companies with financials and exposures) and 100 scenarios (the built-in pack's
-five, repeated with varied factors and weights), then measures in one run:
+companies, links and evidence, and synthetic companies with financials and exposures)
+and 100 scenarios (the built-in pack's five, repeated with varied factors and weights),
+then measures in one run:
 
 - scenarios: ``run_scenarios(universe, pack, scenarios, baskets=False)``, which builds
   the screening frame once and reuses it and the compiled pack for every scenario

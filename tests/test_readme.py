@@ -33,3 +33,22 @@ def test_two_commands_are_the_first_commands() -> None:
     ]
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+def _block_after(marker: str) -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(marker) + len(marker)
+    return text[start:text.index("```", start)].strip("\n").splitlines()
+
+
+def test_the_printed_ranking_and_scenario_are_what_the_commands_print(capsys) -> None:
+    from thesis_lib.cli import main
+
+    assert main(["screen", "--top", "15"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    marker = "On the built-in universe, offline (`thesis screen --top 15`):\n\n```text\n"
+    shown = _block_after(marker)
+    assert shown == printed[:16]
+    assert main(["scenarios", "--only", "permitting-reform"]) == 0
+    printed = capsys.readouterr().out.strip("\n").splitlines()
+    assert _block_after("$ thesis scenarios --only permitting-reform\n") == printed

@@ -366,9 +366,10 @@ def render_explanation(result: Any, ticker: str) -> str:
     missing = table[table["status"].str.startswith("missing")]
     missing = missing[missing["kind"] != "gate"] if e.passed else missing
     if len(missing):
-        lines.append("  missing data: " + "; ".join(
+        lines += textwrap.wrap("missing data: " + "; ".join(
             f"{r.rule} {r.status.removeprefix('missing: ')}"
-            for r in missing.itertuples(index=False)))
+            for r in missing.itertuples(index=False)), WIDTH, initial_indent="  ",
+            subsequent_indent="    ")
     zero = table[(table["kind"] != "gate") & (table["contribution"].abs() <= 5e-4)
                  & (table["status"] == "ok")]
     if len(zero):

@@ -199,7 +199,7 @@ def _report(scenario: Scenario, base: ScreenResult, result: ScreenResult, top: i
     both = ~np.isnan(before) & ~np.isnan(after)
     change = np.where(both, before - after, 0.0)  # positive: moved up
     moved = np.flatnonzero(change != 0)
-    biggest = moved[np.argsort(-np.abs(change[moved]), kind="stable")][:movers]
+    biggest = moved[np.lexsort((before[moved], -np.abs(change[moved])))][:movers]
     delta = result.contribution_matrix - base.contribution_matrix
     rule_ids = [r.id for r in base.pack.rules]
     rows = []
