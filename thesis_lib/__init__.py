@@ -47,6 +47,7 @@ from thesis_lib.models import (
     SupplyChain,
     Universe,
 )
+from thesis_lib.pipeline import screen
 from thesis_lib.rules import (
     Expectation,
     Explanation,
@@ -54,7 +55,6 @@ from thesis_lib.rules import (
     RulePack,
     ScreenResult,
     load_pack,
-    screen,
     validate_pack,
 )
 from thesis_lib.scenarios import ScenarioRun, run_scenarios

@@ -40,9 +40,10 @@ class Screened:
 
 
 def run_screen(args: argparse.Namespace) -> Screened:
-    """Load the universe and pack named on the command line (and prices), and screen."""
+    """Load the universe and pack named on the command line, attach prices, and screen."""
     from thesis_lib import load_universe
-    from thesis_lib.rules import load_pack, screen
+    from thesis_lib.pipeline import screen
+    from thesis_lib.rules import load_pack
 
     universe = load_universe(args.universe)
     pack = load_pack(args.pack)
@@ -52,20 +53,15 @@ def run_screen(args: argparse.Namespace) -> Screened:
             raise CliError("--snapshot and --since need --prices",
                            hint="add --prices FILE.csv (or --prices yfinance)")
         return Screened(screen(universe, pack), universe, label, priced=False)
-    import dataclasses
+    from thesis_lib.market import collect_notes, price_provider
 
-    from thesis_lib.errors import ScreenError
-    from thesis_lib.watch.prices import attach_prices
-
-    problems = [p for p in pack.problems(universe) if p.field == "chain"]
-    if problems:
-        raise ScreenError(problems)
-    priced = attach_prices(universe.to_frame(), args.prices, snapshot=args.snapshot,
-                           since=args.since)
-    note(priced.summary())
-    for message in priced.notes:
+    provider = price_provider(args.prices, snapshot=args.snapshot)
+    with collect_notes() as notes:
+        result = screen(universe, pack, market=provider, since=args.since)
+    if result.market is not None:
+        note(result.market.summary())
+    for message in notes:
         note(message)
-    result = dataclasses.replace(screen(priced.frame, pack), universe=universe)
     return Screened(result, universe, label, priced=True)
 
 

@@ -17,8 +17,8 @@ from scipy import stats
 from thesis_lib.evaluate._common import EvaluationError
 from thesis_lib.evaluate.results import StabilityResult
 from thesis_lib.models import Universe
+from thesis_lib.pipeline import screen
 from thesis_lib.rules.pack import RulePack
-from thesis_lib.rules.screen import screen
 
 _PAIR_BUDGET = 4_000_000
 """Pair x draw cells compared at once when computing Kendall's tau (bounds memory)."""

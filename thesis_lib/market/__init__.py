@@ -39,9 +39,11 @@ from thesis_lib.market.problems import (
 )
 from thesis_lib.market.progress import ProgressBar
 from thesis_lib.market.retry import RetryPolicy
+from thesis_lib.market.sources import LIVE_SOURCES, collect_notes, price_provider
 from thesis_lib.market.yfinance import YFinanceProvider
 
 __all__ = [
+    "LIVE_SOURCES",
     "MARKET_COLUMNS",
     "MARKET_TEXT_COLUMNS",
     "SNAPSHOT_COLUMNS",
@@ -66,7 +68,9 @@ __all__ = [
     "TickerStatus",
     "YFinanceProvider",
     "add_market_data",
+    "collect_notes",
     "default_cache_dir",
     "fx_symbol",
     "normalise_currency",
+    "price_provider",
 ]

@@ -79,6 +79,13 @@ class MarketAttachment:
         """Status rows of listed companies that are not ``ok``."""
         return self.status[~self.status["status"].isin(["ok", "private"])]
 
+    def summary(self) -> str:
+        """E.g. ``market data from prices.csv as of 2026-05-19: 10 ok, 36 missing, 6 private``."""
+        counts = self.status["status"].value_counts()
+        order = [*STATUS_VALUES, *counts.index]
+        parts = ", ".join(f"{int(counts[k])} {k}" for k in dict.fromkeys(order) if k in counts)
+        return f"market data from {self.source} as of {self.as_of}: {parts}"
+
     def __repr__(self) -> str:
         counts = self.status["status"].value_counts()
         summary = ", ".join(f"{counts[k]} {k}" for k in STATUS_VALUES if k in counts)

@@ -1,4 +1,7 @@
-"""The rule engine: a safe expression language, rule packs, and vectorized screening."""
+"""The rule engine: a safe expression language, rule packs, and vectorized scoring.
+
+Screen through :func:`thesis_lib.screen` (:mod:`thesis_lib.pipeline`).
+"""
 
 from thesis_lib.rules.expression import Expression, ParseContext, compile_expression
 from thesis_lib.rules.pack import (
@@ -10,7 +13,7 @@ from thesis_lib.rules.pack import (
     parse_context,
     validate_pack,
 )
-from thesis_lib.rules.screen import Explanation, ScreenResult, screen
+from thesis_lib.rules.screen import Explanation, ScreenResult, score_frame
 
 __all__ = [
     "BUILTIN_PACKS",
@@ -24,6 +27,6 @@ __all__ = [
     "compile_expression",
     "load_pack",
     "parse_context",
-    "screen",
+    "score_frame",
     "validate_pack",
 ]

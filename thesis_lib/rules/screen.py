@@ -1,5 +1,8 @@
 """Scoring a screening frame with a rule pack, and the result that explains every score.
 
+This is the engine: it reads a checked frame and a compiled pack and knows nothing of
+market data or where the frame came from; :func:`thesis_lib.screen` is the way in.
+
 Each rule is evaluated once on whole columns (numpy arrays), never one company at a
 time. Cross-sectional functions (``pct_rank``, ``zscore``) see every row of the frame
 being screened, gated-out rows included, so a gate never changes another company's
@@ -8,10 +11,7 @@ value; missing values take no part in them.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import html
-import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,57 +20,16 @@ import pandas as pd
 
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import MissingDataError, ScreenError
-from thesis_lib.frame import check_frame
-from thesis_lib.models import Universe
-from thesis_lib.rules.pack import Rule, RulePack, load_pack
+from thesis_lib.rules.pack import Rule, RulePack
 
 if TYPE_CHECKING:
-    from thesis_lib.market import MarketAttachment, MarketDataProvider
+    from thesis_lib.market import MarketAttachment
+    from thesis_lib.models import Universe
 
 # Per-cell status codes of ScreenResult.status.
 OK, ZERO_FILLED, SKIPPED, EXCLUDED, FAILED = 0, 1, 2, 3, 4
 STATUS_NAMES = {OK: "ok", ZERO_FILLED: "missing: counted as 0", SKIPPED: "missing: skipped",
                 EXCLUDED: "missing: excluded", FAILED: "gate failed"}
-
-
-def screen(
-    data: Universe | pd.DataFrame,
-    pack: RulePack | str | os.PathLike[str] = "one-layer-down",
-    *,
-    market: MarketDataProvider | None = None,
-    since: dt.date | None = None,
-) -> ScreenResult:
-    """Score every company in ``data`` with ``pack`` and rank them.
-
-    ``data`` is a :class:`~thesis_lib.Universe` or a screening DataFrame in the format of
-    :meth:`~thesis_lib.Universe.to_frame`; ``pack`` a :class:`RulePack`, a built-in pack
-    name or a pack file. With ``market`` (any market-data provider, e.g.
-    ``thesis_lib.market.FrameProvider`` or ``YFinanceProvider``) the frame first gets the
-    market columns (prices, size, liquidity, valuation, trailing returns, ``return_since``
-    from ``since``) for its listed companies; the attachment, with its per-ticker status,
-    is kept as :attr:`ScreenResult.market`. Returns a :class:`ScreenResult`.
-    """
-    if not isinstance(pack, RulePack):
-        pack = load_pack(pack)
-    if isinstance(data, Universe):
-        problems = [p for p in pack.problems(data) if p.field == "chain"]
-        if problems:
-            raise ScreenError(problems)
-        frame = data.to_frame()
-    else:
-        frame = check_frame(data)
-    attachment = None
-    if market is not None:
-        from thesis_lib.market import add_market_data
-
-        attachment = add_market_data(frame, market, since=since)
-        frame = attachment.frame
-    result = _score(frame, pack)
-    if attachment is not None:
-        result = dataclasses.replace(result, market=attachment)
-    if isinstance(data, Universe):
-        result = dataclasses.replace(result, universe=data)
-    return result
 
 
 def _column_array(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -82,7 +41,12 @@ def _column_array(frame: pd.DataFrame, name: str) -> np.ndarray:
     return texts
 
 
-def _score(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
+def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
+    """Score a checked screening ``frame`` with ``pack``: the rule engine itself.
+
+    Callers go through :func:`thesis_lib.screen`, which checks the data, attaches market
+    data and then calls this.
+    """
     n = len(frame)
     rules = pack.rules
     needed: set[str] = set()

@@ -12,7 +12,8 @@ import pandas as pd
 from thesis_lib.basket import Basket, BasketRules, build_basket
 from thesis_lib.errors import BasketError, RuleError
 from thesis_lib.models import Scenario, Universe
-from thesis_lib.rules import RulePack, ScreenResult, load_pack, screen
+from thesis_lib.pipeline import screen
+from thesis_lib.rules import RulePack, ScreenResult, load_pack
 from thesis_lib.scenarios.apply import apply_scenario, describe_changes, frame_for
 
 MOVER_RULES = 2

@@ -30,8 +30,9 @@ from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import RuleError, ThesisError
 from thesis_lib.loading import BUILTIN_UNIVERSES, DEFAULT_UNIVERSE, load_universe
 from thesis_lib.models import Universe
+from thesis_lib.pipeline import screen
 from thesis_lib.rules.pack import Expectation, Rule, RulePack, load_pack
-from thesis_lib.rules.screen import EXCLUDED, FAILED, STATUS_NAMES, ScreenResult, screen
+from thesis_lib.rules.screen import EXCLUDED, FAILED, STATUS_NAMES, ScreenResult
 
 __all__ = ["ExpectationResult", "PackReport", "check_pack", "format_reports"]
 

@@ -49,10 +49,11 @@ from thesis_lib.frame import (
 )
 from thesis_lib.loading import load_universe
 from thesis_lib.models import SupplyChain, Universe
+from thesis_lib.pipeline import screen
 from thesis_lib.rules.expression import Call, Node
 from thesis_lib.rules.functions import FUNCTIONS
 from thesis_lib.rules.pack import RulePack, load_pack
-from thesis_lib.rules.screen import EXCLUDED, FAILED, ScreenResult, screen
+from thesis_lib.rules.screen import EXCLUDED, FAILED, ScreenResult
 from thesis_lib.testing.strategies import _frames_for_checks
 
 __all__ = [

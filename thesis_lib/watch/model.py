@@ -476,7 +476,7 @@ def watchlist_problems(path: str | Path) -> list[Problem]:
 def _trial_basket(watchlist: Watchlist, universe: Any, pack: Any) -> list[Problem]:
     """Build the basket once on today's screen (offline only): can the rules be met?"""
     from thesis_lib.basket import build_basket
-    from thesis_lib.rules import screen
+    from thesis_lib.pipeline import screen
 
     try:
         build_basket(screen(universe, pack), watchlist.basket)

@@ -6,14 +6,20 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from thesis_lib.errors import DataError, ScreenError, ThesisError
+from thesis_lib.errors import DataError, ThesisError
 from thesis_lib.watch.diff import WatchDiff, compare
 from thesis_lib.watch.model import Watchlist, basket_build_problems, excluding_rules
 from thesis_lib.watch.snapshot import Snapshot, SnapshotStore
 
-__all__ = ["WatchRun", "default_state_dir", "run_watch", "screen_watchlist"]
+if TYPE_CHECKING:
+    from thesis_lib.basket import Basket
+    from thesis_lib.market import MarketAttachment
+    from thesis_lib.rules import ScreenResult
+
+__all__ = ["ScreenedWatchlist", "WatchRun", "default_state_dir", "run_watch",
+           "screen_watchlist"]
 
 
 @dataclass(frozen=True)
@@ -32,15 +38,15 @@ class WatchRun:
     """
 
     watchlist: Watchlist
-    result: Any
+    result: ScreenResult
     snapshot: Snapshot
     diff: WatchDiff
     previous: Snapshot | None
     previous_path: Path | None
     saved_path: Path | None
     notes: tuple[str, ...]
-    market: Any = None
-    basket: Any = None
+    market: MarketAttachment | None = None
+    basket: Basket | None = None
 
     @property
     def fired(self) -> bool:
@@ -52,15 +58,29 @@ def default_state_dir(watchlist: Watchlist) -> Path:
     return watchlist.base_dir / f"{watchlist.id}-snapshots"
 
 
-def screen_watchlist(watchlist: Watchlist, *, progress: bool | None = None) -> tuple[Any, Any,
-                                                                                    list[str]]:
+@dataclass(frozen=True)
+class ScreenedWatchlist:
+    """A watchlist's screen: the result (with ``.market`` when it names prices) and the
+    notes on its market data (a summary and the warnings), one line each."""
+
+    result: ScreenResult
+    notes: tuple[str, ...] = ()
+
+    @property
+    def market(self) -> MarketAttachment | None:
+        return self.result.market
+
+
+def screen_watchlist(watchlist: Watchlist, *, progress: bool | None = None
+                     ) -> ScreenedWatchlist:
     """Screen a watchlist's universe with its pack (and prices, if it names a source).
 
-    Returns ``(result, market_attachment_or_None, notes)``. Raises if the universe or the
-    pack cannot be loaded, or if the watchlist names tickers or gates they lack.
+    Raises if the universe or the pack cannot be loaded, or if the watchlist names
+    tickers or gates they lack.
     """
     from thesis_lib.loading import load_universe
-    from thesis_lib.rules import load_pack, screen
+    from thesis_lib.pipeline import screen
+    from thesis_lib.rules import load_pack
 
     file = str(watchlist.file) if watchlist.file else None
     try:
@@ -76,21 +96,18 @@ def screen_watchlist(watchlist: Watchlist, *, progress: bool | None = None) -> t
                                             excluding_rules(pack))
     if problems:
         raise DataError(problems)
-    notes: list[str] = []
     if watchlist.prices is None:
-        return screen(universe, pack), None, notes
-    from thesis_lib.watch.prices import attach_prices
+        return ScreenedWatchlist(screen(universe, pack))
+    from thesis_lib.market import collect_notes, price_provider
 
-    chain_problems = [p for p in pack.problems(universe) if p.field == "chain"]
-    if chain_problems:
-        raise ScreenError(chain_problems)
     spec = watchlist.prices
     source = spec.source if spec.source == "yfinance" else watchlist.resolve(spec.source)
     snapshot = watchlist.resolve(spec.snapshot) if spec.snapshot else None
-    priced = attach_prices(universe.to_frame(), source, snapshot=snapshot, since=spec.since,
-                           progress=progress)
-    notes += [priced.summary(), *priced.notes]
-    return screen(priced.frame, pack), priced.attachment, notes
+    provider = price_provider(source, snapshot=snapshot)
+    with collect_notes() as notes:
+        result = screen(universe, pack, market=provider, since=spec.since, progress=progress)
+    summary = [result.market.summary()] if result.market is not None else []
+    return ScreenedWatchlist(result, (*summary, *notes))
 
 
 def run_watch(
@@ -113,7 +130,8 @@ def run_watch(
                           watchlist.id)
     if save:
         store.ensure_writable()
-    result, market, notes = screen_watchlist(watchlist, progress=progress)
+    screened = screen_watchlist(watchlist, progress=progress)
+    result, market, notes = screened.result, screened.market, list(screened.notes)
     taken_at = now if now is not None else dt.datetime.now(dt.UTC)
     if taken_at.tzinfo is None:
         taken_at = taken_at.replace(tzinfo=dt.UTC)
@@ -148,8 +166,8 @@ def run_watch(
                     notes=tuple(notes), market=market, basket=basket)
 
 
-def _build_basket(watchlist: Watchlist, result: Any, previous: Snapshot | None,
-                  notes: list[str]) -> Any:
+def _build_basket(watchlist: Watchlist, result: ScreenResult, previous: Snapshot | None,
+                  notes: list[str]) -> Basket | None:
     """The watchlist's basket (None without a ``[basket]`` table), rebalanced from the
     previous snapshot's weights when it has some. A failed build raises, located in the
     watchlist's ``[basket]`` table."""

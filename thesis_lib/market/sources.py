@@ -1,0 +1,65 @@
+"""Price sources by name, for the command line and watchlists.
+
+A source is ``"yfinance"`` (live, cached on disk; needs the ``market`` extra) or the path
+of a CSV or Parquet file of prices read offline by
+:class:`~thesis_lib.market.FrameProvider` (optionally with a per-ticker snapshot table).
+:func:`collect_notes` turns the market-data warnings raised while screening into
+one-line notes for a report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from thesis_lib.errors import MarketDataError
+from thesis_lib.market.base import MarketDataProvider
+from thesis_lib.market.cache import CachedProvider
+from thesis_lib.market.frame import FrameProvider
+from thesis_lib.market.problems import MarketDataWarning
+
+__all__ = ["LIVE_SOURCES", "collect_notes", "price_provider"]
+
+LIVE_SOURCES: tuple[str, ...] = ("yfinance",)
+"""Source names that fetch over the network; anything else is a file path."""
+
+
+def price_provider(source: str | os.PathLike[str], *,
+                   snapshot: str | os.PathLike[str] | None = None) -> MarketDataProvider:
+    """The market-data provider for ``source``: ``"yfinance"`` or a price file."""
+    if str(source) == "yfinance":
+        if snapshot is not None:
+            raise MarketDataError("a snapshot table only applies to price files",
+                                  field="snapshot", hint="leave it out with yfinance")
+        from thesis_lib.market.yfinance import YFinanceProvider
+
+        # Raises ProviderUnavailableError (with the install hint) without the extra.
+        return CachedProvider(YFinanceProvider())
+    path = Path(source)
+    if not path.is_file():
+        raise MarketDataError(
+            "price file not found" if not path.exists() else "not a file", file=str(path),
+            hint="give a CSV or Parquet file of prices (date, ticker, close[, volume]), "
+                 "or \"yfinance\"")
+    if snapshot is not None and not Path(snapshot).is_file():
+        raise MarketDataError("snapshot file not found", file=str(snapshot),
+                              hint="give a CSV of ticker, currency, shares, pe_forward, ...")
+    return FrameProvider.from_file(path, snapshot=snapshot)
+
+
+@contextlib.contextmanager
+def collect_notes() -> Iterator[list[str]]:
+    """Inside the block, market-data warnings become lines of the yielded list; any other
+    warning passes through unchanged."""
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield notes
+    for item in caught:
+        if isinstance(item.message, MarketDataWarning):
+            notes.append(str(item.message))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
