@@ -15,7 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from thesis_lib import _toml
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import ChainError, DataError, ThesisError
 from thesis_lib.models import Evidence, Link, Scenario, SupplyChain, Universe
@@ -193,28 +192,9 @@ def load_universe(source: PathLike | None = None) -> Universe:
     return universe
 
 
-def _dump_model(model: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = model.model_dump(mode="python", exclude_none=True)
-    return dumped
-
-
 def universe_to_toml(universe: Universe) -> str:
-    """A self-contained TOML document for ``universe`` that :func:`load_universe` reads back."""
-    doc = _dump_model(universe)
-    chain = doc.pop("chain")
-    companies = doc.pop("companies", [])
-    links = doc.pop("links", [])
-    evidence = doc.pop("evidence", [])
-    ordered: dict[str, Any] = {**doc, "chain": chain, "companies": companies}
-    if links:
-        ordered["links"] = links
-    if evidence:
-        ordered["evidence"] = evidence
-    return _toml.dumps(
-        ordered,
-        header="thesis-lib universe. Exposure shares are estimates: each carries its source\n"
-        "and as-of date. Illustrative, not investment advice.",
-    )
+    """A self-contained TOML document for ``universe`` (:meth:`Universe.to_toml`)."""
+    return universe.to_toml()
 
 
 def save_universe(universe: Universe, path: PathLike, *, overwrite: bool = False) -> Path:

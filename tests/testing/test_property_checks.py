@@ -40,7 +40,7 @@ def test_monotone_finds_a_minimal_counterexample() -> None:
     cliff = _pack({"id": "hbm_low", "expression": "exposure_hbm if exposure_hbm < 0.3 else 0",
                    "weight": 5})
     with pytest.raises(PackPropertyError) as caught:
-        assert_monotone(cliff, "hbm", max_examples=50)
+        assert_monotone(cliff, "hbm", max_examples=150)
     error = caught.value
     message = str(error)
     assert message.startswith(

@@ -37,6 +37,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from thesis_lib._format import pct
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.basket.errors import BasketError
 from thesis_lib.basket.result import Basket
@@ -46,7 +47,6 @@ from thesis_lib.basket.weights import (
     AT_FLOOR,
     GROUP_CAPPED,
     feasibility_problems,
-    pct,
     solve,
 )
 from thesis_lib.errors import Problem

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from thesis_lib._format import pct
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.basket.errors import BasketError
 from thesis_lib.basket.rules import BasketRules
-from thesis_lib.basket.weights import pct
 
 __all__ = ["Basket"]
 

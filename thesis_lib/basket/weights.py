@@ -40,6 +40,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from thesis_lib._format import pct
 from thesis_lib.basket.errors import BasketError
 from thesis_lib.errors import Problem
 
@@ -50,12 +51,6 @@ TOL = 1e-12
 
 # Which bound set a weight (see :func:`solve`).
 FREE, AT_CAP, AT_FLOOR, GROUP_CAPPED = 0, 1, -1, 2
-
-
-def pct(x: float) -> str:
-    """``0.35`` -> ``'35%'``, ``0.125`` -> ``'12.5%'``."""
-    text = f"{x * 100:.2f}".rstrip("0").rstrip(".")
-    return f"{text}%"
 
 
 def capped_weights(

@@ -9,7 +9,6 @@ object (``company 'MU'``) and the field (``exposures[0].share``) and saying how 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -30,9 +29,6 @@ _ITEM_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
-_DEPTH: ContextVar[int] = ContextVar("thesis_lib_model_depth", default=0)
-
-
 class Model(BaseModel):
     """Base of every thesis-lib model: frozen, strict about unknown fields, our own errors."""
 
@@ -44,31 +40,35 @@ class Model(BaseModel):
     item_label: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self, /, **data: Any) -> None:
-        # pydantic also calls this for nested models; only the outermost call translates
-        # errors, so pydantic can still collect every nested failure with its location.
-        depth = _DEPTH.get()
-        token = _DEPTH.set(depth + 1)
+        # Building a model directly (``Company(...)``) translates pydantic's errors into
+        # ours. Marked as pydantic's own constructor (below), so pydantic does not route
+        # validation through it: nested models and ``model_validate`` validate once, and
+        # a model validator (a pack compiling its rules) runs exactly once per build.
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            if depth:
-                raise
             raise self.error_class(problems_from_validation(exc, data, type(self))) from None
-        finally:
-            _DEPTH.reset(token)
+
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """pydantic's ``model_validate``, raising this library's error instead of
+        ``ValidationError`` (pydantic does not call it for nested models)."""
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            raise cls.error_class(problems_from_validation(exc, obj, cls)) from None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any], *, file: str | None = None) -> Any:
         """Validate ``data`` (e.g. parsed TOML) into this model, naming ``file`` in any error."""
-        token = _DEPTH.set(_DEPTH.get() + 1)
         try:
-            return cls.model_validate(data)
+            return BaseModel.model_validate.__func__(cls, data)  # type: ignore[attr-defined]
         except ValidationError as exc:
             raise cls.error_class(problems_from_validation(exc, data, cls, file=file)) from None
         except ThesisError as exc:
             raise type(exc)([p.located(file=file) for p in exc.problems]) from None
-        finally:
-            _DEPTH.reset(token)
 
 
 def _describe_loc(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
@@ -279,10 +279,25 @@ class Universe(Model):
         return build_frame(self)
 
     def to_toml(self) -> str:
-        """This universe as a self-contained TOML document (chain and evidence inline)."""
-        from thesis_lib.loading import universe_to_toml
+        """This universe as a self-contained TOML document (chain, links and evidence
+        inline) that :func:`~thesis_lib.load_universe` reads back equal."""
+        from thesis_lib import _toml
 
-        return universe_to_toml(self)
+        doc: dict[str, Any] = self.model_dump(mode="python", exclude_none=True)
+        chain = doc.pop("chain")
+        companies = doc.pop("companies", [])
+        links = doc.pop("links", [])
+        evidence = doc.pop("evidence", [])
+        ordered: dict[str, Any] = {**doc, "chain": chain, "companies": companies}
+        if links:
+            ordered["links"] = links
+        if evidence:
+            ordered["evidence"] = evidence
+        return _toml.dumps(
+            ordered,
+            header="thesis-lib universe. Exposure shares are estimates: each carries its "
+            "source\nand as-of date. Illustrative, not investment advice.",
+        )
 
     def _repr_html_(self) -> str:
         from thesis_lib._html import universe_html

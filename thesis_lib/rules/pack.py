@@ -33,11 +33,11 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, StringConstraints, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from thesis_lib._suggest import did_you_mean
-from thesis_lib.errors import Problem, RuleError, ThesisError
+from thesis_lib.errors import ExpressionError, Problem, RuleError, ThesisError
 from thesis_lib.frame import (
     MARKET_COLUMNS,
     MARKET_STRING_COLUMNS,
@@ -46,7 +46,7 @@ from thesis_lib.frame import (
 )
 from thesis_lib.loading import BUILTIN_CHAINS, data_path, load_chain, read_toml
 from thesis_lib.models import Scenario, SupplyChain
-from thesis_lib.models._base import Model, problems_from_validation
+from thesis_lib.models._base import Model
 from thesis_lib.rules.expression import (
     Expression,
     ParseContext,
@@ -227,17 +227,34 @@ class RulePack(Model):
 
     @model_validator(mode="after")
     def _compile(self) -> RulePack:
+        # Every expression is parsed exactly once, here; its problems (if any) are
+        # collected with the others so that one build reports every mistake.
         chain = _chain_for(self.chain, _SOURCE.get())
-        problems = _rule_problems([r.model_dump() for r in self.rules], chain, self.columns)
-        problems += _expectation_problems(self, chain)
+        context = parse_context(chain, self.columns)
+        problems = _duplicate_rule_problems(self.rules)
+        compiled: dict[str, Expression] = {}
+        for rule in self.rules:
+            try:
+                compiled[rule.id] = compile_expression(rule.expression, context)
+            except ExpressionError as error:
+                problems += [p.located(item=f"rule {rule.id!r}") for p in error.problems]
+        conditions: dict[str, Expression] = {}
+        for i, exp in enumerate(self.expect):
+            if exp.where is None:
+                continue
+            try:
+                conditions[exp.where] = compile_expression(exp.where, context)
+            except ExpressionError as error:
+                where = f"expectation {exp.id!r}" if exp.id else f"expectation #{i + 1}"
+                problems += [Problem(p.message, item=where, field="where",
+                                     position=p.position, hint=p.hint) for p in error.problems]
+        problems += _expectation_problems(self)
         problems += _basket_problems(self.basket)
         problems += _scenario_problems(self)
         if problems:
             raise RuleError(problems)
-        context = parse_context(chain, self.columns)
-        self._compiled = {r.id: compile_expression(r.expression, context) for r in self.rules}
-        self._conditions = {exp.where: compile_expression(exp.where, context)
-                            for exp in self.expect if exp.where is not None}
+        self._compiled = compiled
+        self._conditions = conditions
         return self
 
     def condition(self, text: str) -> Expression:
@@ -345,7 +362,7 @@ class RulePack(Model):
         """The pack's ``[basket]`` table as :class:`thesis_lib.basket.BasketRules` (or None)."""
         if self.basket is None:
             return None
-        from thesis_lib.basket.rules import BasketRules
+        from thesis_lib.models.basket_rules import BasketRules
 
         return BasketRules.parse(self.basket, file=self._source)
 
@@ -436,7 +453,7 @@ def _scenario_problems(pack: RulePack) -> list[Problem]:
 def _basket_problems(table: Mapping[str, Any] | None) -> list[Problem]:
     if table is None:
         return []
-    from thesis_lib.basket.rules import BasketRules  # the basket package imports this one
+    from thesis_lib.models.basket_rules import BasketRules
 
     try:
         BasketRules.parse(table)
@@ -446,16 +463,23 @@ def _basket_problems(table: Mapping[str, Any] | None) -> list[Problem]:
     return []
 
 
-def _expectation_problems(pack: RulePack, chain: SupplyChain) -> list[Problem]:
+def _duplicate_rule_problems(rules: Sequence[Rule]) -> list[Problem]:
+    seen: set[str] = set()
+    problems: list[Problem] = []
+    for rule in rules:
+        if rule.id in seen:
+            problems.append(Problem("duplicate rule id", item=f"rule {rule.id!r}", field="id",
+                                    hint="give every rule a unique id"))
+        seen.add(rule.id)
+    return problems
+
+
+def _expectation_problems(pack: RulePack) -> list[Problem]:
     ids = {r.id for r in pack.rules}
     gates = {r.id for r in pack.rules if r.kind == "gate"}
     problems: list[Problem] = []
-    context = parse_context(chain, pack.columns)
     for i, exp in enumerate(pack.expect):
         where = f"expectation {exp.id!r}" if exp.id else f"expectation #{i + 1}"
-        if exp.where is not None:
-            problems += [Problem(p.message, item=where, field="where", position=p.position,
-                                 hint=p.hint) for p in check_expression(exp.where, context)]
         if exp.rule is not None and exp.rule not in ids:
             problems.append(Problem(f"unknown rule {exp.rule!r}", item=where, field="rule",
                                     hint=did_you_mean(exp.rule, ids, what="rules")))
@@ -501,9 +525,7 @@ def _build(data: Mapping[str, Any], file: str | None) -> RulePack:
     token = _SOURCE.set(file)
     try:
         try:
-            pack = RulePack.model_validate(data)
-        except ValidationError as exc:
-            raise RuleError(problems_from_validation(exc, data, RulePack, file=file)) from None
+            pack: RulePack = RulePack.parse(data, file=file)
         except ThesisError as exc:
             raise type(exc)([p.located(file=file) for p in exc.problems]) from None
     finally:
@@ -527,10 +549,13 @@ def load_pack(source: str | os.PathLike[str] = "one-layer-down") -> RulePack:
                 hint=did_you_mean(source, BUILTIN_PACKS, what="packs"),
             )
     data = read_toml(path, error=RuleError)
-    problems = pack_problems(data, file=str(path))
-    if problems:
-        raise RuleError(problems)
-    return _build(data, str(path))
+    try:
+        return _build(data, str(path))  # parses and compiles every expression once
+    except ThesisError as error:
+        # A field error stops pydantic before the expressions are compiled: look again,
+        # collecting every problem in the file, so one run lists every mistake.
+        problems = pack_problems(data, file=str(path))
+        raise RuleError(problems or list(error.problems)) from None
 
 
 def validate_pack(source: str | os.PathLike[str] | Mapping[str, Any]) -> list[Problem]:
