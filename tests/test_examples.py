@@ -29,10 +29,10 @@ EXPECTED: dict[str, list[str]] = {
     "quickstart.py": [
         "Universe(id='ai-compute-2026', companies=55 (50 listed), layers=14, links=63",
         "<ScreenResult pack='one-layer-down' companies=55 ranked=50 excluded=5>",
-        "000660.KS (SK hynix): score +9.376, rank 2 of 50",
+        "000660.KS (SK hynix): rank 2 of 50, score +9.376 (pack one-layer-down v2.0.0)",
         "via exposure hbm: share 0.330 x AI 1.00, FY2025",
         "via claim value-migrates-to-hbm",
-        "3661.TW    Alchip Technologies",
+        "  1 3661.TW   Alchip Technologies  custom_asic",
     ],
     "custom_pack.py": [
         "pack memory-wall: 5 rules, problems: none",

@@ -233,3 +233,11 @@ def test_screen_with_the_packs_basket(cli):
     assert max(m["weight"] for m in doc["members"]) <= 0.08 + 1e-9
     refused = cli("screen", "--basket", "--format", "csv")
     assert refused.status == 1 and "not available as csv" in refused.err
+
+
+def test_python_and_the_command_line_render_the_same_views(cli, builtin):
+    table = cli("screen", "--top", "10").out
+    assert builtin.to_text(10) in table  # the CLI adds only its footer
+    for ticker in ("000660.KS", "042700.KS", "NVDA", "OPENAI"):
+        assert cli("explain", ticker).out == str(builtin.explain(ticker)) + "\n"
+    assert "-0.00" not in builtin.to_text(0) and "-0.000" not in str(builtin.explain("MU"))

@@ -69,7 +69,7 @@ def test_explain_reads_well(result: thesis_lib.ScreenResult) -> None:
     assert hynix.table["contribution"].sum() == pytest.approx(hynix.score)
     text = str(hynix)
     assert "000660.KS" in text and "intensity" in text and "HBM" in text
-    assert "missing: skipped" in text  # valuation has no market data offline
+    assert "valuation skipped (no column pe_forward)" in text  # no market data offline
     nvidia = result.explain("NVDA")
     assert nvidia.score < hynix.score
     assert nvidia.rank is not None and nvidia.rank > hynix.rank

@@ -6,7 +6,8 @@ import argparse
 import textwrap
 from typing import Any
 
-from thesis_lib.cli._output import WIDTH, Output, clip, markdown_table, to_csv, to_json
+from thesis_lib.cli._output import Output, markdown_table, to_csv, to_json
+from thesis_lib.rules.render import WIDTH, clip
 
 
 def layer_rows(universe: Any) -> list[dict[str, Any]]:

@@ -6,8 +6,9 @@ import argparse
 import textwrap
 from typing import Any
 
-from thesis_lib.cli._output import WIDTH, CliError, Output, to_json
+from thesis_lib.cli._output import CliError, Output, to_json
 from thesis_lib.models.link import usd
+from thesis_lib.rules.render import WIDTH
 
 
 def _resolve(universe: Any, ticker: str) -> str:

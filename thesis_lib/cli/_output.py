@@ -15,9 +15,6 @@ from typing import Any
 
 from thesis_lib.errors import ThesisError
 
-WIDTH = 100
-"""Tables fit a terminal this wide."""
-
 
 class CliError(ThesisError):
     """A problem with the command line's own arguments or output files."""
@@ -116,7 +113,3 @@ def markdown_table(columns: Sequence[str], rows: Iterable[Sequence[Any]],
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
-
-def clip(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters (with ``~`` marking a cut)."""
-    return text if len(text) <= width else text[: max(0, width - 1)] + "~"

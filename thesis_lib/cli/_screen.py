@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from thesis_lib._suggest import close_matches
 from thesis_lib.cli._output import (
-    WIDTH,
     CliError,
     Output,
-    clip,
     markdown_table,
     note,
     to_csv,
@@ -25,6 +21,12 @@ from thesis_lib.cli._output import (
     write_output,
 )
 from thesis_lib.frame import EXPOSURE_PREFIX, MARKET_COLUMNS, MARKET_TEXT_COLUMNS
+from thesis_lib.rules.render import (
+    explanation_text,
+    exposures,
+    screen_table,
+    top_rules,
+)
 
 DISCLAIMER = "Exposure figures are illustrative estimates, not investment advice."
 
@@ -66,42 +68,6 @@ def run_screen(args: argparse.Namespace) -> Screened:
 
 
 # -- pieces of a row ----------------------------------------------------------------------
-def exposures(frame: pd.DataFrame, ticker: str) -> dict[str, float]:
-    """The company's non-zero layer shares, largest first."""
-    out = {}
-    for column in frame.columns:
-        name = str(column)
-        if name.startswith(EXPOSURE_PREFIX) and name != "exposure_total":
-            value = frame.at[ticker, column]
-            if pd.notna(value) and float(value) > 0:
-                out[name[len(EXPOSURE_PREFIX):]] = float(value)
-    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
-
-
-def layers_label(frame: pd.DataFrame, ticker: str, width: int = 14) -> str:
-    """``packaging`` or ``foundry+1`` (the main layer, and how many others), within ``width``."""
-    shares = exposures(frame, ticker)
-    if not shares:
-        return "-"
-    first = next(iter(shares))
-    label = first if len(shares) == 1 else f"{first}+{len(shares) - 1}"
-    return label if len(label) <= width else clip(first, width)
-
-
-def top_rules(contributions: pd.Series, width: int) -> str:
-    """The largest contributions, as many as fit in ``width``: ``hbm +3.80, evidence +0.63``."""
-    values = contributions[contributions.abs() > 5e-3]
-    values = values.iloc[np.argsort(-values.abs().to_numpy(), kind="stable")]
-    text = ""
-    for rule, value in values.items():
-        part = f"{rule} {value:+.2f}"
-        candidate = f"{text}, {part}" if text else part
-        if len(candidate) > width:
-            return text or clip(part, width)
-        text = candidate
-    return text
-
-
 def _num(value: Any) -> float:
     """A rounded float without negative zero (penalties of 0 otherwise print as -0.0)."""
     return round(float(value), 10) + 0.0
@@ -112,29 +78,6 @@ def _rank(value: Any) -> str:
 
 
 # -- formats ------------------------------------------------------------------------------
-def screen_table(result: Any, tickers: Sequence[str], *, marks: dict[str, str] | None = None,
-                 width: int = WIDTH) -> str:
-    """Rank, ticker, name, layers, score and top rules for ``tickers``, within ``width``."""
-    scores = result.scores
-    contributions = result.contributions
-    frame = result.frame
-    head = f"{'#':>3} {'ticker':<9} {'name':<20} {'layers':<14} {'score':>7}  top rules"
-    lines = [head]
-    rest = width - 59
-    for ticker in tickers:
-        row = scores.loc[ticker]
-        if row["passed"]:
-            rules = top_rules(contributions.loc[ticker], rest)
-        else:
-            rules = clip(f"excluded by {row['excluded_by']}", rest)
-        name = str(frame.at[ticker, "name"]) if "name" in frame.columns else ""
-        mark = (marks or {}).get(ticker, " ")
-        line = (f"{_rank(row['rank']):>3}{mark}{clip(ticker, 9):<9} {clip(name, 20):<20} "
-                f"{layers_label(frame, ticker, 14):<14} {row['score']:>+7.2f}  {rules}")
-        lines.append(line.rstrip())
-    return "\n".join(lines)
-
-
 def _shown(result: Any, top: int) -> list[str]:
     scores = result.scores
     return [str(t) for t in (scores.head(top) if top else scores).index]
@@ -318,60 +261,9 @@ def resolve_ticker(result: Any, ticker: str) -> str:
     raise CliError(f"unknown ticker {ticker!r}", hint=hint)
 
 
-def _wrap(text: str, indent: int) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=" " * indent,
-                         subsequent_indent=" " * indent) or [""]
-
-
 def render_explanation(result: Any, ticker: str) -> str:
-    """One company's score, reason by reason, readable on a 100-column terminal."""
-    e = result.explain(ticker)
-    pack = result.pack
-    lines: list[str] = []
-    head = f"{e.ticker} ({e.name})"
-    if e.passed:
-        lines.append(f"{head}: rank {e.rank} of {e.of}, score {e.score:+.3f} "
-                     f"(pack {pack.id} v{pack.version})")
-    else:
-        lines.append(f"{head}: EXCLUDED, not ranked (its rules add up to {e.score:+.3f}; "
-                     f"pack {pack.id} v{pack.version})")
-        excluded = result.excluded
-        for row in excluded[excluded["ticker"] == e.ticker].itertuples(index=False):
-            rule = pack.rule(str(row.rule))
-            what = "gate" if rule.kind == "gate" else f"{rule.kind} rule"
-            lines.append(f"  excluded by {what} {row.rule!r}: {row.reason} "
-                         f"(expression: {rule.expression})")
-            lines += _wrap(str(row.why), 4)
-    table = e.table
-    scoring = table[(table["kind"] != "gate") & (table["contribution"].abs() > 5e-4)]
-    if len(scoring):
-        lines.append("  contributions, largest first:")
-        for r in scoring.itertuples(index=False):
-            value = "missing" if pd.isna(r.value) else f"{r.value:.3f}"
-            lines.append(f"  {r.contribution:+8.3f}  {r.rule:<22} {r.kind} {r.weight:g} "
-                         f"x {value}")
-            lines += _wrap(str(r.why), 12)
-            for src in e.sources_of(str(r.rule)).itertuples(index=False):
-                lines += _wrap(f"via {src.kind} {src.item}: {src.detail}", 12)
-                lines += textwrap.wrap(f"source: {src.source}", WIDTH, initial_indent=" " * 14,
-                                       subsequent_indent=" " * 16, break_long_words=False,
-                                       break_on_hyphens=False)
-    gates = table[(table["kind"] == "gate") & (table["status"] == "ok")]
-    if len(gates):
-        lines.append("  gates passed: " + ", ".join(str(g) for g in gates["rule"]))
-    missing = table[table["status"].str.startswith("missing")]
-    missing = missing[missing["kind"] != "gate"] if e.passed else missing
-    if len(missing):
-        lines += textwrap.wrap("missing data: " + "; ".join(
-            f"{r.rule} {r.status.removeprefix('missing: ')}"
-            for r in missing.itertuples(index=False)), WIDTH, initial_indent="  ",
-            subsequent_indent="    ")
-    zero = table[(table["kind"] != "gate") & (table["contribution"].abs() <= 5e-4)
-                 & (table["status"] == "ok")]
-    if len(zero):
-        lines += textwrap.wrap("no contribution: " + ", ".join(str(z) for z in zero["rule"]),
-                               WIDTH, initial_indent="  ", subsequent_indent="    ")
-    return "\n".join(lines)
+    """One company's score, reason by reason (the same text as ``str(explanation)``)."""
+    return explanation_text(result.explain(ticker), result)
 
 
 def explain_command(args: argparse.Namespace) -> Output:

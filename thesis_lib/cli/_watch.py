@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from thesis_lib.cli._output import WIDTH, Output, clip, markdown_table, note, to_json
-from thesis_lib.cli._screen import screen_table
+from thesis_lib.cli._output import Output, markdown_table, note, to_json
+from thesis_lib.rules.render import WIDTH, clip, screen_table
 
 EXIT_ALERTS = 3
 

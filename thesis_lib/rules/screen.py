@@ -278,6 +278,7 @@ class ScreenResult:
             ticker=str(ticker), name=name, score=float(row["score"]),
             rank=None if pd.isna(rank) else int(rank), passed=bool(row["passed"]),
             of=int(scores["passed"].sum()), table=table, sources=self._sources(str(ticker)),
+            result=self,
         )
 
     def _sources(self, ticker: str) -> pd.DataFrame | None:
@@ -304,8 +305,12 @@ class ScreenResult:
                 f"ranked={n_pass} excluded={len(self.frame) - n_pass}>")
 
     def to_text(self, n: int = 20) -> str:
-        """A plain-text ranked table of the top ``n`` (for terminals and logs)."""
-        return render_table(self, n)
+        """A plain-text ranked table of the top ``n`` (all with 0), as ``thesis screen``
+        prints it."""
+        from thesis_lib.rules.render import screen_table
+
+        scores = self.scores
+        return screen_table(self, [str(t) for t in (scores.head(n) if n else scores).index])
 
     def _repr_html_(self) -> str:
         from thesis_lib._html import screen_html
@@ -334,6 +339,8 @@ class Explanation:
     of: int
     table: pd.DataFrame
     sources: pd.DataFrame | None = None
+    result: ScreenResult | None = field(default=None, repr=False, compare=False)
+    """The screen it came from (for the pack and the gates that excluded the company)."""
 
     def sources_of(self, rule_id: str) -> pd.DataFrame:
         """The rows of :attr:`sources` for one rule (empty without sources)."""
@@ -345,56 +352,13 @@ class Explanation:
         return self.table.copy()
 
     def __str__(self) -> str:
-        place = f"rank {self.rank} of {self.of}" if self.rank is not None else "excluded"
-        lines = [f"{self.ticker} ({self.name}): score {self.score:+.3f}, {place}"]
-        for row in self.table.itertuples(index=False):
-            value = "missing" if pd.isna(row.value) else f"{row.value:.3f}"
-            if row.kind == "gate":
-                verdict = "FAILED" if row.status.startswith("gate failed") else "passed"
-                if row.status.startswith("missing"):
-                    verdict = row.status
-                lines.append(f"  gate    {row.rule:<22} {verdict:<12} {row.why}")
-                continue
-            extra = "" if row.status == "ok" else f" [{row.status}]"
-            lines.append(f"  {row.contribution:+7.3f} {row.rule:<22} = {row.kind} {row.weight:g}"
-                         f" x {value}{extra}: {row.why}")
-            if row.contribution != 0.0:
-                lines += [f"          via {s.kind} {s.item}: {s.detail}"
-                          for s in self.sources_of(row.rule).itertuples(index=False)]
-        return "\n".join(lines)
+        """As ``thesis explain`` prints it (:func:`thesis_lib.rules.render.explanation_text`)."""
+        from thesis_lib.rules.render import explanation_text
+
+        return explanation_text(self, self.result)
 
     def _repr_html_(self) -> str:
         head = html.escape(str(self).splitlines()[0])
         body: str = self.table.to_html(
             index=False, float_format=lambda v: f"{v:.3f}", na_rep="missing")
         return f"<p><b>{head}</b></p>" + body
-
-
-def render_table(result: ScreenResult, n: int = 20, width: int = 100) -> str:
-    """Rank, ticker, name, layer, score and the top contributing rules, within ``width``."""
-    scores = result.scores
-    contrib = result.contributions
-    frame = result.frame
-    lines = [f"{'#':>3} {'ticker':<10} {'name':<22} {'layer':<13} {'score':>7}  top rules"]
-    shown = scores.head(n) if n else scores
-    for ticker, row in shown.iterrows():
-        rank = "-" if pd.isna(row["rank"]) else str(int(row["rank"]))
-        name = str(frame.at[ticker, "name"]) if "name" in frame.columns else ""
-        layer = frame.at[ticker, "primary_layer"] if "primary_layer" in frame.columns else ""
-        layer = "" if pd.isna(layer) else str(layer)
-        line = (f"{rank:>3} {ticker!s:<10.10} {name:<22.22} {layer:<13.13} "
-                f"{row['score']:>+7.2f}  ")
-        if not row["passed"]:
-            rules = f"excluded by {row['excluded_by']}"
-        else:
-            c = contrib.loc[ticker]
-            rules = ""
-            for rule_id, value in c[c.abs() > 1e-12].sort_values(key=np.abs,
-                                                                 ascending=False).items():
-                candidate = f"{rules}, {rule_id} {value:+.2f}" if rules else \
-                    f"{rule_id} {value:+.2f}"
-                if len(line) + len(candidate) > width:
-                    break
-                rules = candidate
-        lines.append((line + rules)[:width].rstrip())
-    return "\n".join(lines)
