@@ -11,11 +11,10 @@ import types
 from pathlib import Path
 
 import pytest
+from support import WATCHLIST, run_subprocess
 
 import thesis_lib as tl
 from thesis_lib.loading import data_path
-
-from .conftest import WATCHLIST, run_subprocess
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -263,7 +262,7 @@ def test_broken_pipe_while_writing_keeps_the_exit_status(cli, monkeypatch):
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_cron_script_acts_on_the_exit_status(watch_dir: Path, tmp_path: Path):
-    from .conftest import edit_universe
+    from support import edit_universe
 
     runner = tmp_path / "thesis"
     runner.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m thesis_lib.cli "$@"\n',

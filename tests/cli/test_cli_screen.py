@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import run_subprocess
 
 import thesis_lib as tl
 from thesis_lib import loading
-
-from .conftest import run_subprocess
 
 
 @pytest.fixture(scope="module")

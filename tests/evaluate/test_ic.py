@@ -13,16 +13,7 @@ import thesis_lib as tl
 from thesis_lib.evaluate import EvaluationError, rank_ic
 from thesis_lib.evaluate.ic import spearman_along
 
-
-def planted(a: float, *, dates: int, names: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scores ~ N(0, 1) and returns = a x score + N(0, 1) noise, date x ticker."""
-    rng = np.random.default_rng(seed)
-    tickers = [f"T{i:03d}" for i in range(names)]
-    index = pd.date_range("2026-01-02", periods=dates, freq="W-FRI", name="date")
-    score = rng.standard_normal((dates, names))
-    returns = a * score + rng.standard_normal((dates, names))
-    return (pd.DataFrame(score, index=index, columns=tickers),
-            pd.DataFrame(returns, index=index, columns=tickers))
+from .helpers import planted
 
 
 def spearman_of_normal(rho: float) -> float:

@@ -12,7 +12,7 @@ import thesis_lib as tl
 from thesis_lib import plots
 from thesis_lib.evaluate import basket_performance, rank_stability
 
-from .test_basket import UNIVERSE, WEIGHTS, hand_prices
+from .helpers import UNIVERSE, WEIGHTS, hand_prices
 
 matplotlib = pytest.importorskip("matplotlib")
 from matplotlib.figure import Figure  # noqa: E402

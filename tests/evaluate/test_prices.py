@@ -9,7 +9,7 @@ import pytest
 from thesis_lib.evaluate import EvaluationError, forward_returns, period_returns, price_table
 from thesis_lib.evaluate.prices import align
 
-from .test_basket import NAN, hand_prices
+from .helpers import NAN, hand_prices
 
 
 def test_price_table_pivots_tidy_rows_and_sorts_dates() -> None:

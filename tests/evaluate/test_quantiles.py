@@ -10,7 +10,7 @@ from scipy import stats
 from thesis_lib.evaluate import EvaluationError, quantile_returns
 from thesis_lib.evaluate.quantiles import quantile_of
 
-from .test_ic import planted
+from .helpers import planted
 
 
 def normal_spread(a: float, q: int) -> float:

@@ -17,8 +17,7 @@ from thesis_lib.evaluate import (
     rank_stability,
 )
 
-from .test_basket import UNIVERSE, WEIGHTS, hand_prices
-from .test_ic import planted
+from .helpers import UNIVERSE, WEIGHTS, hand_prices, planted
 
 
 @pytest.fixture(scope="module")

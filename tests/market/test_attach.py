@@ -28,7 +28,7 @@ from thesis_lib.market import (
 from thesis_lib.market import attach as attach_module
 from thesis_lib.market.progress import should_show
 
-from .conftest import FixtureQuotes, ScriptedDownload, frame_of_days
+from .helpers import FixtureQuotes, ScriptedDownload, frame_of_days
 
 
 class Spy:

@@ -27,7 +27,7 @@ from thesis_lib.market import (
 from thesis_lib.market.base import HistoryFrames, HistoryQuery, TickerNote, finish_history
 from thesis_lib.market.testing import check_provider
 
-from .conftest import frame_of_days
+from .helpers import frame_of_days
 
 DAYS = ["2026-02-23", "2026-02-24", "2026-02-25", "2026-02-26", "2026-02-27"]
 START, END = dt.date(2026, 2, 23), dt.date(2026, 2, 27)

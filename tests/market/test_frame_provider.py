@@ -15,7 +15,7 @@ from thesis_lib.errors import MarketDataError, ProviderUnavailableError
 from thesis_lib.market import FrameProvider, FxTable, IncompleteDataWarning
 from thesis_lib.market.testing import check_provider
 
-from .conftest import frame_of_days
+from .helpers import frame_of_days
 from .yf_shapes import load_download
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"

@@ -15,7 +15,7 @@ from thesis_lib.market import FxTable, RetryPolicy, SourceUnavailableError, norm
 from thesis_lib.market.fx import fx_symbol, rates_from_closes
 from thesis_lib.market.retry import classify_exception, to_market_error
 
-from .conftest import FakeClock, Timeout, YFRateLimitError
+from .helpers import FakeClock, Timeout, YFRateLimitError
 
 
 @pytest.mark.parametrize(

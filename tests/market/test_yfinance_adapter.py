@@ -33,7 +33,7 @@ from thesis_lib.market import (
 from thesis_lib.market.testing import check_provider
 from thesis_lib.market.yfinance import log_reasons, parse_download, reason_kind
 
-from .conftest import (
+from .helpers import (
     FakeClock,
     FixtureQuotes,
     ScriptedDownload,

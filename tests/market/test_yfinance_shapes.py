@@ -23,7 +23,7 @@ from thesis_lib.market.yfinance import (
     yf_info,
 )
 
-from .conftest import FakeClock
+from .helpers import FakeClock
 from .yahoo_stub import YahooStub, install, symbols_requested
 from .yf_shapes import DOWNLOADS, download_call, load_download, load_info
 

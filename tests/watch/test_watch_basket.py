@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from support import edit_universe
 
 from thesis_lib.errors import DataError
 from thesis_lib.watch import Snapshot, SnapshotStore, load_watchlist, parse_watchlist
-
-from .conftest import edit_universe
 
 BASKET = """
 [basket]

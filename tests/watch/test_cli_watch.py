@@ -9,11 +9,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support import edit_universe, run_subprocess
 
 from thesis_lib.watch import SnapshotStore, load_watchlist
 from thesis_lib.watch import snapshot as snapshot_module
-
-from .conftest import edit_universe, run_subprocess
 
 
 def _store(watch_dir: Path) -> SnapshotStore:

@@ -1,4 +1,4 @@
-"""Helpers for the command-line tests: run the real entry point, build watchlist folders."""
+"""Helpers shared by the command-line and watchlist tests (imported as ``support``)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from thesis_lib import load_universe, save_universe
-from thesis_lib.cli import main
 from thesis_lib.models import Universe
 
 
@@ -30,17 +27,6 @@ def run_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | No
                           capture_output=True, text=True, env=full_env, timeout=timeout,
                           check=False)
     return Ran(proc.returncode, proc.stdout, proc.stderr)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]):
-    """Call ``main(argv)`` in this process and capture what it prints."""
-    def run(*args: str) -> Ran:
-        status = main(list(args))
-        captured = capsys.readouterr()
-        return Ran(status, captured.out, captured.err)
-
-    return run
 
 
 def edit_universe(path: Path, *, shares: dict[tuple[str, str], float] | None = None,
@@ -107,28 +93,3 @@ id = "went-private"
 kind = "gate_starts"
 gate = "listed"
 """
-
-
-@pytest.fixture
-def watch_dir(tmp_path: Path) -> Path:
-    """A folder with a copy of the built-in universe and a watchlist that uses it."""
-    universe = load_universe()
-    save_universe(universe, tmp_path / "universe.toml")
-    (tmp_path / "watchlist.toml").write_text(WATCHLIST, encoding="utf-8")
-    return tmp_path
-
-
-@pytest.fixture
-def prices_csv(tmp_path: Path) -> Path:
-    """A small offline price file (tidy: date, ticker, close, volume) for three US tickers."""
-    import pandas as pd
-
-    days = pd.bdate_range("2026-01-02", "2026-05-15")
-    rows = ["date,ticker,close,volume"]
-    for ticker, start in (("MU", 100.0), ("NVDA", 180.0), ("TSM", 250.0)):
-        for i, day in enumerate(days):
-            rows.append(f"{day.date()},{ticker},{start * (1 + 0.002 * i):.4f},1000000")
-    path = tmp_path / "prices-data" / "prices.csv"
-    path.parent.mkdir()
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
