@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+DOCS = README.parent / "docs"
 
 
 def _python_blocks() -> list[str]:
@@ -35,8 +36,8 @@ def test_two_commands_are_the_first_commands() -> None:
     assert commands[1] in ci
 
 
-def _block_after(marker: str) -> list[str]:
-    text = README.read_text(encoding="utf-8")
+def _block_after(marker: str, path: Path = README) -> list[str]:
+    text = path.read_text(encoding="utf-8")
     start = text.index(marker) + len(marker)
     return text[start:text.index("```", start)].strip("\n").splitlines()
 
@@ -51,4 +52,5 @@ def test_the_printed_ranking_and_scenario_are_what_the_commands_print(capsys) ->
     assert shown == printed[:16]
     assert main(["scenarios", "--only", "permitting-reform"]) == 0
     printed = capsys.readouterr().out.strip("\n").splitlines()
-    assert _block_after("$ thesis scenarios --only permitting-reform\n") == printed
+    assert _block_after("$ thesis scenarios --only permitting-reform\n",
+                        DOCS / "builtin-thesis.md") == printed
