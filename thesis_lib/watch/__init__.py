@@ -85,12 +85,11 @@ from thesis_lib.watch.model import (
     RankMoves,
     ScoreCrosses,
     Watchlist,
-    load_watchlist,
-    parse_watchlist,
-    watchlist_problems,
 )
+from thesis_lib.watch.parse import load_watchlist, parse_watchlist
 from thesis_lib.watch.run import WatchRun, default_state_dir, run_watch, screen_watchlist
 from thesis_lib.watch.snapshot import Snapshot, SnapshotBasket, SnapshotRow, SnapshotStore
+from thesis_lib.watch.validate import watchlist_problems
 
 __all__ = [
     "ALERT_KINDS",

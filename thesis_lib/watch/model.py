@@ -1,14 +1,13 @@
 """The watchlist file: what to screen, how many names to track, and which changes to alert on.
 
-The format is described in :mod:`thesis_lib.watch`. :func:`load_watchlist` reads a file;
-:func:`watchlist_problems` lists every problem in one (its own fields, and whether the
-universe, pack, tickers and gates it names exist) without raising.
+The format is described in :mod:`thesis_lib.watch`. This module is the schema;
+:mod:`thesis_lib.watch.parse` reads a file (and puts each error where the user wrote it),
+:mod:`thesis_lib.watch.validate` checks what it refers to.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.basket.rules import BasketRules
-from thesis_lib.errors import DataError, Problem, ThesisError
+from thesis_lib.errors import Problem
 from thesis_lib.models._base import Model
 
 __all__ = [
@@ -32,9 +31,6 @@ __all__ = [
     "RankMoves",
     "ScoreCrosses",
     "Watchlist",
-    "load_watchlist",
-    "parse_watchlist",
-    "watchlist_problems",
 ]
 
 ANY = "any"
@@ -311,210 +307,4 @@ def _alert_item(index: int, alert_id: object) -> str:
 
 
 BASKET_ITEM = "[basket]"
-"""How problems with a watchlist's ``[basket]`` table name it."""
-
-_ALERT_FIELD = re.compile(r"^alerts\[(\d+)\](?:\.(?:" + "|".join(ALERT_KINDS) + r"))?\.?(.*)$")
-
-
-_SHARE_HINT = "shares and confidences"
-_FIELD_HINTS = {
-    "top": "how many names to track: a whole number from 1 to 1000",
-    "n": "a whole number of names, 1 or more (default: the watchlist's top)",
-    "min_change": "a whole number of places, 1 or more",
-    "threshold": "a score, e.g. 5.0",
-}
-
-
-def _relocate(problem: Problem, data: Mapping[str, Any],
-              indices: Sequence[int] | None = None) -> Problem:
-    """Turn ``alerts[2].score_crosses.threshold`` into item ``alert 'x'``, field ``threshold``.
-
-    ``indices`` maps positions in a filtered alert list back to the file's positions.
-    """
-    hint = problem.hint
-    if hint and hint.startswith(_SHARE_HINT):  # the generic hint is about universe files
-        hint = None
-    if problem.field == "basket" or (problem.field or "").startswith("basket."):
-        field = (problem.field or "")[len("basket."):] or None
-        message = problem.message
-        if field is None and "valid dictionary" in message:
-            message = "'basket' must be a table"
-            hint = "write it as a [basket] table (see thesis_lib.basket.BasketRules)"
-        return Problem(message, file=problem.file, item=BASKET_ITEM, field=field,
-                       position=problem.position, hint=hint)
-    match = _ALERT_FIELD.match(problem.field or "")
-    if hint is None:
-        last = (match.group(2) if match else problem.field) or ""
-        hint = _FIELD_HINTS.get(last)
-    if not match:
-        return Problem(problem.message, file=problem.file, item=problem.item,
-                       field=problem.field, position=problem.position, hint=hint)
-    index = int(match.group(1))
-    if indices is not None and index < len(indices):
-        index = indices[index]
-    alerts = data.get("alerts")
-    raw = alerts[index] if isinstance(alerts, list) and index < len(alerts) else None
-    item = _alert_item(index, raw.get("id") if isinstance(raw, Mapping) else None)
-    return Problem(problem.message, file=problem.file, item=item,
-                   field=match.group(2) or None, position=problem.position, hint=hint)
-
-
-def _kind_problems(data: Mapping[str, Any], file: str | None) -> list[Problem]:
-    """Clear messages for alerts without a known ``kind`` (pydantic's are cryptic)."""
-    alerts = data.get("alerts", [])
-    if not isinstance(alerts, list):
-        return [Problem("'alerts' must be a list of tables", file=file, field="alerts",
-                        hint="write each alert as an [[alerts]] table")]
-    problems: list[Problem] = []
-    for i, raw in enumerate(alerts):
-        if not isinstance(raw, Mapping):
-            problems.append(Problem("each alert must be a table", file=file,
-                                    item=f"alert #{i + 1}", hint="write it as [[alerts]]"))
-            continue
-        kind = raw.get("kind")
-        where = _alert_item(i, raw.get("id"))
-        if kind is None:
-            problems.append(Problem("required field is missing", file=file, item=where,
-                                    field="kind", hint="one of " + ", ".join(ALERT_KINDS)))
-        elif kind not in _ALERT_TYPES:
-            problems.append(Problem(
-                f"unknown alert kind {kind!r}", file=file, item=where, field="kind",
-                hint=did_you_mean(str(kind), ALERT_KINDS, what="kinds")))
-    return problems
-
-
-def _default_id(path: Path) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_.\-]+", "-", path.stem).strip("-._") or "watchlist"
-    return slug[:64]
-
-
-def parse_watchlist(data: Mapping[str, Any], *, file: str | Path | None = None) -> Watchlist:
-    """Build a :class:`Watchlist` from parsed TOML, reporting every problem at once."""
-    where = str(file) if file is not None else None
-    raw = dict(data)
-    if "id" not in raw and file is not None:
-        raw["id"] = _default_id(Path(file))
-    problems = _kind_problems(raw, where)
-    if problems:
-        # Validate the rest too, so one run lists everything; drop pydantic's kind noise.
-        alerts = raw.get("alerts")
-        indices = [i for i, a in enumerate(alerts)
-                   if isinstance(a, Mapping) and a.get("kind") in _ALERT_TYPES] \
-            if isinstance(alerts, list) else []
-        keep = [alerts[i] for i in indices] if isinstance(alerts, list) else []
-        try:
-            Watchlist.parse({**raw, "alerts": keep}, file=where)
-        except ThesisError as exc:
-            problems += [_relocate(p, raw, indices) for p in exc.problems
-                         if p.field != "alerts"]
-        raise DataError(problems)
-    try:
-        watchlist: Watchlist = Watchlist.parse(raw, file=where)
-    except ThesisError as exc:
-        raise DataError([_relocate(p, raw) for p in exc.problems]) from None
-    if file is not None:
-        watchlist._file = Path(file)
-    return watchlist
-
-
-def load_watchlist(path: str | Path) -> Watchlist:
-    """Read a watchlist TOML file (see :mod:`thesis_lib.watch` for the format).
-
-    Raises :class:`~thesis_lib.errors.DataError` listing every problem in the file.
-    Whether the universe, pack, tickers and gates it names exist is checked when it
-    runs, or all at once by :func:`watchlist_problems`.
-    """
-    from thesis_lib.loading import read_toml
-
-    file = Path(path)
-    return parse_watchlist(read_toml(file), file=file)
-
-
-def excluding_rules(pack: Any) -> list[str]:
-    """Rule ids of ``pack`` that can exclude a company: gates and ``missing = "exclude"``."""
-    return [r.id for r in pack.rules if r.kind == "gate" or r.missing == "exclude"]
-
-
-def watchlist_problems(path: str | Path) -> list[Problem]:
-    """Every problem with a watchlist file, [] when it is valid.
-
-    Checks the file's own fields, then loads the universe and the pack it names and
-    checks the tickers (``always_show``, alert ``ticker``) and gates it refers to.
-    """
-    from thesis_lib.loading import load_universe
-    from thesis_lib.rules.pack import load_pack
-
-    try:
-        watchlist = load_watchlist(path)
-    except ThesisError as exc:
-        return list(exc.problems)
-    problems: list[Problem] = []
-    universe = pack = None
-    try:
-        universe = load_universe(watchlist.universe_source())
-    except ThesisError as exc:
-        problems += [p.located(file=str(path), item="universe") for p in exc.problems]
-    try:
-        pack = load_pack(watchlist.pack_source())
-    except ThesisError as exc:
-        problems += [p.located(file=str(path), item="pack") for p in exc.problems]
-    if watchlist.prices is not None:
-        problems += _price_problems(watchlist)
-    if universe is not None and pack is not None:
-        problems += [p for p in pack.problems(universe) if p.field == "chain"]
-    tickers = list(universe.tickers) if universe is not None else None
-    rules = [r.id for r in pack.rules] if pack is not None else None
-    if tickers is not None and rules is not None and pack is not None:
-        problems += watchlist.reference_problems(tickers, rules, excluding_rules(pack))
-    if universe is not None and watchlist.basket is not None:
-        problems += watchlist.basket_problems([layer.id for layer in universe.chain])
-        if not problems and pack is not None and watchlist.prices is None:
-            problems += _trial_basket(watchlist, universe, pack)
-    return problems
-
-
-def _trial_basket(watchlist: Watchlist, universe: Any, pack: Any) -> list[Problem]:
-    """Build the basket once on today's screen (offline only): can the rules be met?"""
-    from thesis_lib.basket import build_basket
-    from thesis_lib.pipeline import screen
-
-    try:
-        build_basket(screen(universe, pack), watchlist.basket)
-    except ThesisError as exc:
-        return basket_build_problems(exc, watchlist)
-    return []
-
-
-def basket_build_problems(exc: ThesisError, watchlist: Watchlist) -> list[Problem]:
-    """The problems of a failed basket build, located in the watchlist's ``[basket]``."""
-    file = str(watchlist.file) if watchlist.file else None
-    out = []
-    for p in exc.problems:
-        item = BASKET_ITEM if p.item in (None, "basket rules") else f"{BASKET_ITEM}, {p.item}"
-        out.append(Problem(p.message, file=p.file or file, item=item, field=p.field,
-                           position=p.position, hint=p.hint))
-    return out
-
-
-def _price_problems(watchlist: Watchlist) -> list[Problem]:
-    prices = watchlist.prices
-    if prices is None:
-        return []
-    file = str(watchlist.file) if watchlist.file else None
-    problems: list[Problem] = []
-    if prices.source != "yfinance":
-        source = Path(watchlist.resolve(prices.source))
-        if not source.is_file():
-            problems.append(Problem("price file not found", file=file, item="prices",
-                                    field="source", hint=f"no file at {source}; use a CSV or "
-                                    "Parquet file of prices, or \"yfinance\""))
-    elif prices.snapshot is not None:
-        problems.append(Problem("'snapshot' only applies to price files", file=file,
-                                item="prices", field="snapshot",
-                                hint="remove it when the source is yfinance"))
-    if prices.snapshot is not None and prices.source != "yfinance":
-        snap = Path(watchlist.resolve(prices.snapshot))
-        if not snap.is_file():
-            problems.append(Problem("snapshot file not found", file=file, item="prices",
-                                    field="snapshot", hint=f"no file at {snap}"))
-    return problems
+"""How errors name a watchlist's ``[basket]`` table."""

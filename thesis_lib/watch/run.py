@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 from thesis_lib.errors import DataError, ThesisError
 from thesis_lib.watch.diff import WatchDiff, compare
-from thesis_lib.watch.model import Watchlist, basket_build_problems, excluding_rules
+from thesis_lib.watch.model import Watchlist
 from thesis_lib.watch.snapshot import Snapshot, SnapshotStore
+from thesis_lib.watch.validate import basket_build_problems, excluding_rules
 
 if TYPE_CHECKING:
     from thesis_lib.basket import Basket

@@ -1,0 +1,109 @@
+"""Checking what a watchlist refers to: the universe, pack, tickers, gates, prices and
+basket it names (:func:`watchlist_problems`), and locating a failed basket build in the
+watchlist's ``[basket]`` table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from thesis_lib.errors import Problem, ThesisError
+from thesis_lib.watch.model import (
+    BASKET_ITEM,
+    Watchlist,
+)
+from thesis_lib.watch.parse import (
+    load_watchlist,
+)
+
+__all__ = ["basket_build_problems", "excluding_rules", "watchlist_problems"]
+
+
+def excluding_rules(pack: Any) -> list[str]:
+    """Rule ids of ``pack`` that can exclude a company: gates and ``missing = "exclude"``."""
+    return [r.id for r in pack.rules if r.kind == "gate" or r.missing == "exclude"]
+
+
+def watchlist_problems(path: str | Path) -> list[Problem]:
+    """Every problem with a watchlist file, [] when it is valid.
+
+    Checks the file's own fields, then loads the universe and the pack it names and
+    checks the tickers (``always_show``, alert ``ticker``) and gates it refers to.
+    """
+    from thesis_lib.loading import load_universe
+    from thesis_lib.rules.pack import load_pack
+
+    try:
+        watchlist = load_watchlist(path)
+    except ThesisError as exc:
+        return list(exc.problems)
+    problems: list[Problem] = []
+    universe = pack = None
+    try:
+        universe = load_universe(watchlist.universe_source())
+    except ThesisError as exc:
+        problems += [p.located(file=str(path), item="universe") for p in exc.problems]
+    try:
+        pack = load_pack(watchlist.pack_source())
+    except ThesisError as exc:
+        problems += [p.located(file=str(path), item="pack") for p in exc.problems]
+    if watchlist.prices is not None:
+        problems += _price_problems(watchlist)
+    if universe is not None and pack is not None:
+        problems += [p for p in pack.problems(universe) if p.field == "chain"]
+    tickers = list(universe.tickers) if universe is not None else None
+    rules = [r.id for r in pack.rules] if pack is not None else None
+    if tickers is not None and rules is not None and pack is not None:
+        problems += watchlist.reference_problems(tickers, rules, excluding_rules(pack))
+    if universe is not None and watchlist.basket is not None:
+        problems += watchlist.basket_problems([layer.id for layer in universe.chain])
+        if not problems and pack is not None and watchlist.prices is None:
+            problems += _trial_basket(watchlist, universe, pack)
+    return problems
+
+
+def _trial_basket(watchlist: Watchlist, universe: Any, pack: Any) -> list[Problem]:
+    """Build the basket once on today's screen (offline only): can the rules be met?"""
+    from thesis_lib.basket import build_basket
+    from thesis_lib.pipeline import screen
+
+    try:
+        build_basket(screen(universe, pack), watchlist.basket)
+    except ThesisError as exc:
+        return basket_build_problems(exc, watchlist)
+    return []
+
+
+def basket_build_problems(exc: ThesisError, watchlist: Watchlist) -> list[Problem]:
+    """The problems of a failed basket build, located in the watchlist's ``[basket]``."""
+    file = str(watchlist.file) if watchlist.file else None
+    out = []
+    for p in exc.problems:
+        item = BASKET_ITEM if p.item in (None, "basket rules") else f"{BASKET_ITEM}, {p.item}"
+        out.append(Problem(p.message, file=p.file or file, item=item, field=p.field,
+                           position=p.position, hint=p.hint))
+    return out
+
+
+def _price_problems(watchlist: Watchlist) -> list[Problem]:
+    prices = watchlist.prices
+    if prices is None:
+        return []
+    file = str(watchlist.file) if watchlist.file else None
+    problems: list[Problem] = []
+    if prices.source != "yfinance":
+        source = Path(watchlist.resolve(prices.source))
+        if not source.is_file():
+            problems.append(Problem("price file not found", file=file, item="prices",
+                                    field="source", hint=f"no file at {source}; use a CSV or "
+                                    "Parquet file of prices, or \"yfinance\""))
+    elif prices.snapshot is not None:
+        problems.append(Problem("'snapshot' only applies to price files", file=file,
+                                item="prices", field="snapshot",
+                                hint="remove it when the source is yfinance"))
+    if prices.snapshot is not None and prices.source != "yfinance":
+        snap = Path(watchlist.resolve(prices.snapshot))
+        if not snap.is_file():
+            problems.append(Problem("snapshot file not found", file=file, item="prices",
+                                    field="snapshot", hint=f"no file at {snap}"))
+    return problems
