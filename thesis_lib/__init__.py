@@ -34,6 +34,8 @@ from thesis_lib.loading import (
     load_scenarios,
     load_universe,
     save_universe,
+    validate_scenarios,
+    validate_universe,
 )
 from thesis_lib.models import (
     Company,
@@ -116,4 +118,6 @@ __all__ = [
     "save_universe",
     "screen",
     "validate_pack",
+    "validate_scenarios",
+    "validate_universe",
 ]

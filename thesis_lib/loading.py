@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from thesis_lib._suggest import did_you_mean
-from thesis_lib.errors import ChainError, DataError, ThesisError
+from thesis_lib.errors import ChainError, DataError, Problem, ThesisError
 from thesis_lib.models import Evidence, Link, Scenario, SupplyChain, Universe
 
 BUILTIN_CHAINS: dict[str, str] = {"ai-compute": "chain.toml"}
@@ -190,6 +190,27 @@ def load_universe(source: PathLike | None = None) -> Universe:
         data[key] = [*data.get(key, []), *loader(extra_path)]
     universe: Universe = Universe.parse(data, file=file)
     return universe
+
+
+def validate_universe(source: PathLike | None = None) -> list[Problem]:
+    """Every problem in a universe file or built-in name (its chain, links and evidence
+    files included); [] when it is valid."""
+    try:
+        load_universe(source)
+    except ThesisError as exc:
+        return list(exc.problems)
+    return []
+
+
+def validate_scenarios(path: PathLike) -> list[Problem]:
+    """Every problem in a file of ``[[scenarios]]``; [] when it is valid. (What the
+    scenarios refer to is checked against a universe and a pack by
+    :func:`thesis_lib.scenarios.check_scenario`.)"""
+    try:
+        load_scenarios(path)
+    except ThesisError as exc:
+        return list(exc.problems)
+    return []
 
 
 def universe_to_toml(universe: Universe) -> str:

@@ -152,3 +152,19 @@ def test_save_never_overwrites(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == "precious"
     save_universe(universe, target, overwrite=True)
     assert load_universe(target) == universe
+
+
+def test_validate_functions_return_every_problem_without_raising(tmp_path: Path) -> None:
+    from thesis_lib import validate_pack, validate_scenarios, validate_universe
+    from thesis_lib.watch import validate_watchlist
+
+    assert validate_universe() == [] and validate_pack("one-layer-down") == []
+    path = _write(tmp_path, HEADER + MICRON.replace("share = 0.25", "share = 1.4")
+                  + MICRON.replace('"MU"', '"MU2"').replace("confidence = 0.6",
+                                                             "confidence = 2"))
+    assert {(p.item, p.field) for p in validate_universe(path)} == {
+        ("company 'MU'", "exposures[0].share"), ("company 'MU2'", "exposures[0].confidence")}
+    scenarios = tmp_path / "s.toml"
+    scenarios.write_text('[[scenarios]]\nid = "x"\nname = "X"\n', encoding="utf-8")
+    assert [p.field for p in validate_scenarios(scenarios)] == ["description"]
+    assert validate_watchlist(tmp_path / "none.toml")[0].message == "file not found"

@@ -89,7 +89,7 @@ from thesis_lib.watch.model import (
 from thesis_lib.watch.parse import load_watchlist, parse_watchlist
 from thesis_lib.watch.run import WatchRun, default_state_dir, run_watch, screen_watchlist
 from thesis_lib.watch.snapshot import Snapshot, SnapshotBasket, SnapshotRow, SnapshotStore
-from thesis_lib.watch.validate import watchlist_problems
+from thesis_lib.watch.validate import validate_watchlist, watchlist_problems
 
 __all__ = [
     "ALERT_KINDS",
@@ -116,5 +116,6 @@ __all__ = [
     "parse_watchlist",
     "run_watch",
     "screen_watchlist",
+    "validate_watchlist",
     "watchlist_problems",
 ]

@@ -16,7 +16,8 @@ from thesis_lib.watch.parse import (
     load_watchlist,
 )
 
-__all__ = ["basket_build_problems", "excluding_rules", "watchlist_problems"]
+__all__ = ["basket_build_problems", "excluding_rules", "validate_watchlist",
+           "watchlist_problems"]
 
 
 def excluding_rules(pack: Any) -> list[str]:
@@ -107,3 +108,9 @@ def _price_problems(watchlist: Watchlist) -> list[Problem]:
             problems.append(Problem("snapshot file not found", file=file, item="prices",
                                     field="snapshot", hint=f"no file at {snap}"))
     return problems
+
+
+def validate_watchlist(path: str | Path) -> list[Problem]:
+    """Every problem with a watchlist file, [] when it is valid (the same as
+    :func:`watchlist_problems`, named like ``validate_pack`` and ``validate_universe``)."""
+    return watchlist_problems(path)
