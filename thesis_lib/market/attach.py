@@ -25,8 +25,9 @@ import pandas as pd
 
 from thesis_lib.errors import MarketDataError
 from thesis_lib.frame import MARKET_COLUMNS, MARKET_TEXT_COLUMNS
-from thesis_lib.market._pandas import as_float, datetime_index, row_series, text
+from thesis_lib.market._pandas import as_float, row_series, text
 from thesis_lib.market.base import (
+    FX_LOOKBACK_DAYS,
     NO_USD,
     SNAPSHOT_FLOAT_COLUMNS,
     STATUS_VALUES,
@@ -37,10 +38,10 @@ from thesis_lib.market.base import (
     incomplete_message,
     status_frame,
 )
-from thesis_lib.market.frame import ADV_SESSIONS
 from thesis_lib.market.fx import FxRate, FxTable, fx_frame, normalise_currency, rates_from_closes
 from thesis_lib.market.problems import IncompleteDataWarning, gathered_incomplete_warnings
 from thesis_lib.market.progress import ProgressBar
+from thesis_lib.market.returns import months_before, traded_value, trailing_returns
 
 __all__ = ["MARKET_COLUMNS", "MarketAttachment", "add_market_data"]
 
@@ -127,51 +128,6 @@ def _batches(tickers: Sequence[str]) -> list[list[str]]:
     return [list(tickers[i:i + BATCH_SIZE]) for i in range(0, len(tickers), BATCH_SIZE)]
 
 
-def _months_before(day: dt.date, months: int) -> dt.date:
-    stamp: pd.Timestamp = pd.Timestamp(day) - pd.DateOffset(months=months)
-    out: dt.date = stamp.date()
-    return out
-
-
-def _price_on_or_before(filled: pd.DataFrame, day: dt.date) -> pd.Series:
-    rows = filled[datetime_index(filled.index).date <= day]
-    if rows.empty:
-        return pd.Series(np.nan, index=filled.columns, dtype="float64")
-    return rows.iloc[-1].astype("float64")
-
-
-def _returns(close: pd.DataFrame, as_of: dt.date, since: dt.date | None) -> pd.DataFrame:
-    """Trailing returns per ticker from adjusted closes, each leg priced on or before its date."""
-    filled = close.ffill()
-    end = _price_on_or_before(filled, as_of)
-
-    def since_day(day: dt.date) -> pd.Series:
-        base = _price_on_or_before(filled, day)
-        base = base.where(base > 0)
-        return (end / base - 1.0).astype("float64")
-
-    nan = pd.Series(np.nan, index=close.columns, dtype="float64")
-    return pd.DataFrame(
-        {
-            "return_1m": since_day(_months_before(as_of, 1)),
-            "return_3m": since_day(_months_before(as_of, 3)),
-            "return_ytd": since_day(dt.date(as_of.year - 1, 12, 31)),
-            "return_since": since_day(since) if since is not None else nan,
-        }
-    )
-
-
-def _traded_value(close: pd.DataFrame, volume: pd.DataFrame, as_of: dt.date) -> pd.Series:
-    """Mean close x volume over the last ~3 months of sessions, in the quote currency."""
-    rows = datetime_index(close.index).date <= as_of
-    traded = (close[rows] * volume[rows])
-    out = {}
-    for ticker in traded.columns:
-        values = traded[ticker].dropna().tail(ADV_SESSIONS)
-        out[ticker] = float(values.mean()) if len(values) else math.nan
-    return pd.Series(out, dtype="float64")
-
-
 def _worst(snap: pd.Series | None, hist: pd.Series | None) -> tuple[str, str]:
     parts: list[tuple[int, str, str]] = []
     for label, row in (("snapshot", snap), ("history", hist)):
@@ -226,73 +182,139 @@ def add_market_data(
                               hint="pass a start date on or before as_of")
     names = [str(t) for t in frame.index]
     listed = [t for t, flag in zip(names, listed_flags, strict=True) if flag]
-    batches = _batches(listed)
+    fetched = _fetch(provider, listed, as_of=as_of, since=since, progress=progress)
+    data = _combine(fetched, listed, since)
+    given = dict(zip(names, frame["currency"], strict=True))
+    quote_currency = {t: _quote_currency(data.snap, t, given.get(t)) for t in listed}
+    fx = _resolve_fx(provider, fetched, data.snap, quote_currency)
+    rows, status_rows, used = _company_rows(names, listed_flags, data, fx, quote_currency,
+                                            given, provider.name)
+    return _assemble(frame, names, listed, rows, status_rows, used, data, fetched, since,
+                     provider.name)
 
+
+@dataclass(frozen=True)
+class _Fetched:
+    """What the provider returned: snapshots and histories per batch, and the reference
+    date (``as_of``, or the latest date the snapshots carry)."""
+
+    snapshots: list[SnapshotResult]
+    histories: list[HistoryResult]
+    reference: dt.date
+
+
+@dataclass(frozen=True)
+class _Combined:
+    """The batches put together: snapshot values and status, close and volume history,
+    status of the history, trailing returns and average traded value."""
+
+    snap: pd.DataFrame
+    snap_status: pd.DataFrame | None
+    hist_status: pd.DataFrame | None
+    close: pd.DataFrame
+    returns: pd.DataFrame
+    adv: pd.Series
+
+
+@dataclass(frozen=True)
+class _Fx:
+    """Dollar rates: those the snapshots used, then the provider's own FX quotes for the
+    currencies still without one; ``notes`` says why a currency has no rate."""
+
+    table: FxTable
+    notes: dict[str, str]
+
+
+def _fetch(provider: MarketDataProvider, listed: list[str], *, as_of: dt.date | None,
+           since: dt.date | None, progress: bool | None) -> _Fetched:
+    """Step 1: quotes for every batch, then the history the returns need."""
+    batches = _batches(listed)
     snapshots: list[SnapshotResult] = []
     histories: list[HistoryResult] = []
-    reference = as_of
     with ProgressBar(2 * len(batches), label="market data", enabled=progress) as bar, \
             gathered_incomplete_warnings():
         for batch in batches:
             snapshots.append(provider.snapshot(batch, as_of=as_of))
             bar.advance(note=f"quotes {len(snapshots)}/{len(batches)}")
+        reference = as_of
         if reference is None:
             reference = (max(s.as_of for s in snapshots) if snapshots
                          else dt.datetime.now(dt.UTC).date())
         if since is not None and since > reference:
             raise MarketDataError(f"since ({since}) is after the data's as_of ({reference})",
                                   field="since", hint="pass a start date on or before as_of")
-        starts = [_months_before(reference, 3), dt.date(reference.year - 1, 12, 31)]
+        starts = [months_before(reference, 3), dt.date(reference.year - 1, 12, 31)]
         if since is not None:
             starts.append(since)
         start = min(starts) - dt.timedelta(days=LOOKBACK_PAD_DAYS)
         for batch in batches:
             histories.append(provider.history(batch, start, reference))
             bar.advance(note=f"prices {len(histories)}/{len(batches)}")
+    return _Fetched(snapshots, histories, reference)
 
+
+def _combine(fetched: _Fetched, listed: list[str], since: dt.date | None) -> _Combined:
+    """Step 2: one snapshot table, one close and volume table, returns and traded value."""
+    snapshots, histories = fetched.snapshots, fetched.histories
     snap = (pd.concat([s.data for s in snapshots]) if snapshots else
             pd.DataFrame(columns=["price"]))
-    snap_status = pd.concat([s.status for s in snapshots]) if snapshots else None
-    hist_status = pd.concat([h.status for h in histories]) if histories else None
     close = (pd.concat([h.close for h in histories], axis=1).sort_index() if histories
              else pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC", name="date")))
     volume = (pd.concat([h.volume for h in histories], axis=1).reindex(close.index)
               if histories else close.copy())
-    returns = _returns(close, reference, since) if listed else pd.DataFrame()
+    return _Combined(
+        snap=snap,
+        snap_status=pd.concat([s.status for s in snapshots]) if snapshots else None,
+        hist_status=pd.concat([h.status for h in histories]) if histories else None,
+        close=close,
+        returns=trailing_returns(close, fetched.reference, since) if listed else pd.DataFrame(),
+        adv=(traded_value(close, volume, fetched.reference) if listed
+             else pd.Series(dtype=float)),
+    )
 
-    # FX: the rates the snapshots used, then the provider's own quotes for the rest.
+
+def _quote_currency(snap: pd.DataFrame, ticker: str, given: Any) -> str | None:
+    """The currency the source quotes ``ticker`` in, else the one the universe gives."""
+    reported = snap["currency"].get(ticker) if "currency" in snap.columns else None
+    if isinstance(reported, str) and reported:
+        return reported
+    return given if isinstance(given, str) and given else None
+
+
+def _resolve_fx(provider: MarketDataProvider, fetched: _Fetched, snap: pd.DataFrame,
+                quote_currency: dict[str, str | None]) -> _Fx:
+    """Step 3, once: the rates the snapshots used, then the provider's ``XXX=X`` quotes
+    (over :data:`FX_LOOKBACK_DAYS`) for currencies of priced tickers still without one."""
     rates: dict[str, FxRate] = {}
-    for result in snapshots:
+    for result in fetched.snapshots:
         for rec in result.fx.to_dict("records"):
             rates[rec["currency"]] = FxRate(
                 currency=rec["currency"], rate_to_usd=rec["rate_to_usd"],
                 date=dt.date.fromisoformat(rec["date"]) if isinstance(rec["date"], str) else None,
                 source=rec["source"] if isinstance(rec["source"], str) else "")
-    quote_currency: dict[str, str | None] = {}
-    universe_currency = dict(zip(names, frame["currency"], strict=True))
-    for ticker in listed:
-        reported = snap["currency"].get(ticker) if "currency" in snap.columns else None
-        given = universe_currency.get(ticker)
-        value = reported if isinstance(reported, str) and reported else (
-            given if isinstance(given, str) and given else None)
-        quote_currency[ticker] = value
     table = FxTable(rates.values())
-    fx_notes: dict[str, str] = {}
     wanted = sorted({normalise_currency(c)[0] for c in quote_currency.values() if c
-                     and _known(c)} - {"USD"} - {r for r in rates})
+                     and _known(c)} - {"USD"} - set(rates))
     wanted = [c for c in wanted if _needs_rate(c, quote_currency, snap)]
-    if wanted:
-        with gathered_incomplete_warnings():
-            try:
-                fx_history = provider.history([f"{c}=X" for c in wanted],
-                                              reference - dt.timedelta(days=14), reference)
-                extra, fx_notes = rates_from_closes(fx_history.close, wanted,
-                                                    source=provider.name)
-            except MarketDataError as exc:
-                extra, fx_notes = FxTable(), {c: str(exc) for c in wanted}
-        table = table.merged(extra)
-    adv_history = _traded_value(close, volume, reference) if listed else pd.Series(dtype=float)
+    if not wanted:
+        return _Fx(table, {})
+    reference = fetched.reference
+    with gathered_incomplete_warnings():
+        try:
+            fx_history = provider.history([f"{c}=X" for c in wanted],
+                                          reference - dt.timedelta(days=FX_LOOKBACK_DAYS),
+                                          reference)
+            extra, notes = rates_from_closes(fx_history.close, wanted, source=provider.name)
+        except MarketDataError as exc:
+            extra, notes = FxTable(), {c: str(exc) for c in wanted}
+    return _Fx(table.merged(extra), notes)
 
+
+def _company_rows(names: list[str], listed_flags: list[bool], data: _Combined, fx: _Fx,
+                  quote_currency: dict[str, str | None], given_currency: dict[str, Any],
+                  source: str) -> tuple[dict[str, dict[str, Any]], list[TickerStatus],
+                                        dict[str, FxRate]]:
+    """Step 4: one company at a time, its market values in dollars and its status."""
     rows: dict[str, dict[str, Any]] = {}
     status_rows: list[TickerStatus] = []
     used: dict[str, FxRate] = {}
@@ -301,11 +323,11 @@ def add_market_data(
             status_rows.append(TickerStatus(ticker=ticker, status="private",
                                             reason="not listed: no market data requested"))
             continue
-        values: dict[str, Any] = {c: _get(snap, c, ticker) for c in SNAPSHOT_FLOAT_COLUMNS}
+        values: dict[str, Any] = {c: _get(data.snap, c, ticker) for c in SNAPSHOT_FLOAT_COLUMNS}
         currency = quote_currency.get(ticker)
         notes: list[str] = []
         if currency and _known(currency) and not math.isnan(values["price"]):
-            hit = table.lookup(currency)
+            hit = fx.table.lookup(currency)
             if hit is not None:
                 if math.isnan(values["fx_rate_usd"]):
                     values["fx_rate_usd"] = hit[0]
@@ -313,38 +335,51 @@ def add_market_data(
             else:
                 major = normalise_currency(currency)[0]
                 notes.append(f"{NO_USD} rate for {major}"
-                             + (f": {fx_notes[major]}" if major in fx_notes else ""))
+                             + (f": {fx.notes[major]}" if major in fx.notes else ""))
         rate = float(values["fx_rate_usd"])
         if math.isnan(values["market_cap_usd"]):
             values["market_cap_usd"] = values["market_cap"] * rate
         if math.isnan(values["adv_usd"]):
-            values["adv_usd"] = float(adv_history.get(ticker, math.nan)) * rate
-        given = universe_currency.get(ticker)
+            values["adv_usd"] = float(data.adv.get(ticker, math.nan)) * rate
+        given = given_currency.get(ticker)
         if (isinstance(given, str) and given and currency and _known(given) and _known(currency)
                 and normalise_currency(given)[0] != normalise_currency(currency)[0]):
             notes.append(f"quoted in {currency}, the universe says {given}")
         for column in ("return_1m", "return_3m", "return_ytd", "return_since"):
-            values[column] = (as_float(returns.at[ticker, column])
-                              if ticker in returns.index else math.nan)
-        snap_row = row_series(snap_status, ticker)
-        if snap_row is not None and math.isfinite(rate) and isinstance(snap_row["reason"], str):
-            # the universe's currency (or another quote) supplied what the snapshot lacked
-            snap_row["reason"] = "; ".join(part for part in snap_row["reason"].split("; ")
-                                           if NO_USD not in part)
-        hist_row = row_series(hist_status, ticker)
+            values[column] = (as_float(data.returns.at[ticker, column])
+                              if ticker in data.returns.index else math.nan)
+        snap_row = row_series(data.snap_status, ticker)
+        if snap_row is not None and math.isfinite(rate):
+            _drop_resolved_fx_note(snap_row)
+        hist_row = row_series(data.hist_status, ticker)
         status, reason = _worst(snap_row, hist_row)
         reason = "; ".join([r for r in (reason, *notes) if r])
-        market_as_of = _text_or_none(snap["as_of"].get(ticker) if "as_of" in snap.columns
-                                     else None)
+        market_as_of = _text_or_none(data.snap["as_of"].get(ticker)
+                                     if "as_of" in data.snap.columns else None)
         if market_as_of is None and hist_row is not None:
             market_as_of = _text_or_none(hist_row["as_of"])
         values["quote_currency"] = currency if not math.isnan(values["price"]) else None
         values["market_as_of"] = market_as_of
         rows[ticker] = values
         status_rows.append(TickerStatus(
-            ticker=ticker, status=status, reason=reason, source=provider.name,
+            ticker=ticker, status=status, reason=reason, source=source,
             as_of=dt.date.fromisoformat(market_as_of) if market_as_of else None))
+    return rows, status_rows, used
 
+
+def _drop_resolved_fx_note(snap_row: pd.Series) -> None:
+    """The snapshot said "no USD rate" for a ticker whose rate step 3 then found (from the
+    universe's currency or another quote): that part of its reason no longer holds."""
+    if isinstance(snap_row["reason"], str):
+        snap_row["reason"] = "; ".join(part for part in snap_row["reason"].split("; ")
+                                       if NO_USD not in part)
+
+
+def _assemble(frame: pd.DataFrame, names: list[str], listed: list[str],
+              rows: dict[str, dict[str, Any]], status_rows: list[TickerStatus],
+              used: dict[str, FxRate], data: _Combined, fetched: _Fetched,
+              since: dt.date | None, source: str) -> MarketAttachment:
+    """Step 5: the new frame, the status table, one warning for what is not ok."""
     out = frame.drop(columns=[c for c in (*MARKET_COLUMNS, *MARKET_TEXT_COLUMNS)
                               if c in frame.columns])
     for column in MARKET_COLUMNS:
@@ -355,19 +390,18 @@ def add_market_data(
     status_table = status_frame(status_rows)
     status_table.index = frame.index.copy()
     status_table.index.name = "ticker"
-
-    message = incomplete_message(status_table, what="market data", source=provider.name)
+    message = incomplete_message(status_table, what="market data", source=source)
     if message is not None:
-        warnings.warn(message, IncompleteDataWarning, stacklevel=2)
-    prices = close.reindex(columns=listed) if listed else close
+        warnings.warn(message, IncompleteDataWarning, stacklevel=3)  # add_market_data's caller
+    close = data.close
     return MarketAttachment(
         frame=out,
         status=status_table,
         fx=fx_frame(used.values()),
-        prices=prices,
-        as_of=reference,
+        prices=close.reindex(columns=listed) if listed else close,
+        as_of=fetched.reference,
         since=since,
-        source=provider.name,
+        source=source,
     )
 
 
