@@ -24,7 +24,7 @@ rendering for notebooks; none prints or draws. Errors are :class:`EvaluationErro
 """
 
 from thesis_lib.evaluate._common import ConfidenceInterval, EvaluationError
-from thesis_lib.evaluate.basket import HasWeights, basket_performance
+from thesis_lib.evaluate.basket import HasWeights, PerformanceOptions, basket_performance
 from thesis_lib.evaluate.ic import rank_ic
 from thesis_lib.evaluate.prices import forward_returns, period_returns, price_table
 from thesis_lib.evaluate.quantiles import quantile_returns
@@ -43,6 +43,7 @@ __all__ = [
     "EvaluationError",
     "HasWeights",
     "ICResult",
+    "PerformanceOptions",
     "PriceAlignment",
     "QuantileResult",
     "StabilityResult",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -74,47 +75,112 @@ def basket_performance(
 
     Significance: a one-sample t-test of the daily excess returns against zero.
     """
-    check_max_fill(max_fill)
-    if weighting not in ("equal", "score"):
-        raise EvaluationError(f"unknown weighting {weighting!r}", field="weighting",
-                              hint="use 'equal' or 'score'")
-    if unpriced not in ("skip", "error"):
-        raise EvaluationError(f"unknown unpriced policy {unpriced!r}", field="unpriced",
-                              hint="use 'skip' or 'error'")
+    opts = PerformanceOptions(until=until, benchmark=benchmark, top=top, weighting=weighting,
+                              universe=universe, max_fill=max_fill, unpriced=unpriced,
+                              periods_per_year=periods_per_year)
     table = price_table(prices)
     start = as_timestamp(since, field="since")
     end = None if until is None else as_timestamp(until, field="until")
     if end is not None and end <= start:
         raise EvaluationError("'until' is not after 'since'", field="until")
-    bench = [benchmark] if isinstance(benchmark, str) else [str(b) for b in benchmark]
-    if not bench:
-        raise EvaluationError("no benchmark ticker given", field="benchmark")
+    cands = _candidates(basket, table, opts)
+    reason = _start_prices(table, cands, start, end, opts)
+    weights, skipped = _holdings(cands, reason, opts)
+    listed_pool = cands.pool
+    pool = [t for t in listed_pool if reason(t) is None]
+    path = _aligned_path(table, weights, cands.bench, pool, start, end, opts)
+    return _report(basket, cands, weights, skipped, listed_pool, path, reason, start, opts)
 
+
+@dataclass(frozen=True)
+class PerformanceOptions:
+    """The choices of :func:`basket_performance` besides the basket, prices and start,
+    checked once (see its docstring for each)."""
+
+    until: dt.date | str | pd.Timestamp | None = None
+    benchmark: str | Sequence[str] = "NVDA"
+    top: int | None = None
+    weighting: Weighting = "equal"
+    universe: Sequence[str] | None = None
+    max_fill: int = DEFAULT_MAX_FILL
+    unpriced: Literal["skip", "error"] = "skip"
+    periods_per_year: int = 252
+
+    def __post_init__(self) -> None:
+        check_max_fill(self.max_fill)
+        if self.weighting not in ("equal", "score"):
+            raise EvaluationError(f"unknown weighting {self.weighting!r}", field="weighting",
+                                  hint="use 'equal' or 'score'")
+        if self.unpriced not in ("skip", "error"):
+            raise EvaluationError(f"unknown unpriced policy {self.unpriced!r}",
+                                  field="unpriced", hint="use 'skip' or 'error'")
+        if not self.bench:
+            raise EvaluationError("no benchmark ticker given", field="benchmark")
+
+    @property
+    def bench(self) -> list[str]:
+        """The benchmark tickers, held in equal weights."""
+        if isinstance(self.benchmark, str):
+            return [self.benchmark]
+        return [str(b) for b in self.benchmark]
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """Step 1: who could be held (in order), the given weights, benchmark and universe."""
+
+    result: ScreenResult | None
+    ranked: pd.DataFrame | None
+    names: list[str]
+    wanted: dict[str, float]
+    bench: list[str]
+    pool: list[str]
+
+
+@dataclass(frozen=True)
+class _Path:
+    """Step 4: the aligned closes of the names held, and what aligning them did."""
+
+    closes: pd.DataFrame
+    members: list[str]
+    filled: pd.DataFrame
+    dropped_dates: pd.DataFrame
+    aligned: Aligned
+
+
+def _candidates(basket: ScreenResult | pd.Series | HasWeights, table: pd.DataFrame,
+                opts: PerformanceOptions) -> _Candidates:
     result = basket if isinstance(basket, ScreenResult) else None
+    ranked = None
+    wanted: dict[str, float] = {}
     if result is not None:
         ranked = result.scores
         ranked = ranked[ranked["passed"]]
-        candidates = [str(t) for t in ranked.index]
-        wanted: dict[str, float] = {}
+        names = [str(t) for t in ranked.index]
     else:
-        if top is not None or weighting != "equal":
+        if opts.top is not None or opts.weighting != "equal":
             raise EvaluationError(
                 "'top' and 'weighting' apply to a ScreenResult, not to given weights",
-                field="top" if top is not None else "weighting",
+                field="top" if opts.top is not None else "weighting",
                 hint="pass the weights you want, or a ScreenResult")
         wanted = _weights_of(basket)
-        candidates = list(wanted)
-    if universe is not None:
-        pool = [str(t) for t in universe]
+        names = list(wanted)
+    if opts.universe is not None:
+        pool = [str(t) for t in opts.universe]
     elif result is not None:
-        pool = candidates
+        pool = names
     else:
         pool = [str(c) for c in table.columns if not str(c).endswith("=X")]
+    return _Candidates(result, ranked, names, wanted, opts.bench, pool)
 
-    # Pass 1: which names have a price at the start at all.
-    everyone = list(dict.fromkeys([*candidates, *bench, *pool]))
+
+def _start_prices(table: pd.DataFrame, cands: _Candidates, start: pd.Timestamp,
+                  end: pd.Timestamp | None, opts: PerformanceOptions
+                  ) -> Callable[[str], str | None]:
+    """Step 2: which names have a price at the start at all (the benchmark must)."""
+    everyone = list(dict.fromkeys([*cands.names, *cands.bench, *cands.pool]))
     priced = [t for t in everyone if t in table.columns]
-    first = align(table, priced, start=start, end=end, max_fill=max_fill).table
+    first = align(table, priced, start=start, end=end, max_fill=opts.max_fill).table
     if first.empty:
         raise EvaluationError(f"no prices on or after {start:%Y-%m-%d}", field="since",
                               hint="choose a since date inside the price history")
@@ -124,24 +190,30 @@ def basket_performance(
         if ticker not in first.columns or not first[ticker].notna().any():
             return "no prices"
         if not np.isfinite(at_start[ticker]):
-            return f"no close within {max_fill} session(s) before the start"
+            return f"no close within {opts.max_fill} session(s) before the start"
         return None
 
-    for ticker in bench:
+    for ticker in cands.bench:
         why = reason(ticker)
         if why is not None:
             raise EvaluationError(
                 f"benchmark {ticker!r}: {why}", field="benchmark",
                 hint=did_you_mean(ticker, [str(c) for c in table.columns], what="tickers")
                 or "add the benchmark's closes to the price table")
+    return reason
 
+
+def _holdings(cands: _Candidates, reason: Callable[[str], str | None],
+              opts: PerformanceOptions) -> tuple[pd.Series, pd.DataFrame]:
+    """Step 3: the weights held, and the names passed over for lack of prices."""
     skipped_rows: list[dict[str, object]] = []
-    if result is not None:
-        n = 10 if top is None else top
+    if cands.result is not None and cands.ranked is not None:
+        ranked = cands.ranked
+        n = 10 if opts.top is None else opts.top
         if not isinstance(n, int) or n < 1:
-            raise EvaluationError(f"top={top!r} must be a whole number >= 1", field="top")
+            raise EvaluationError(f"top={opts.top!r} must be a whole number >= 1", field="top")
         chosen: list[str] = []
-        for ticker in candidates:
+        for ticker in cands.names:
             if len(chosen) == n:
                 break
             why = reason(ticker)
@@ -151,7 +223,7 @@ def basket_performance(
                 skipped_rows.append({"ticker": ticker, "rank": ranked.at[ticker, "rank"],
                                      "reason": why})
         scores = ranked.loc[chosen, "score"].to_numpy(dtype=float)
-        if weighting == "score":
+        if opts.weighting == "score":
             raw = np.clip(scores, 0.0, None)
             if raw.sum() <= 0:
                 raise EvaluationError("no basket name has a positive score", field="weighting",
@@ -161,7 +233,7 @@ def basket_performance(
         weights = pd.Series(raw / raw.sum() if len(chosen) else raw, index=chosen)
     else:
         keep = {}
-        for ticker, weight in wanted.items():
+        for ticker, weight in cands.wanted.items():
             why = reason(ticker)
             if why is None:
                 keep[ticker] = weight
@@ -172,19 +244,23 @@ def basket_performance(
                             dtype=float)
     skipped = pd.DataFrame(skipped_rows, columns=["ticker", "rank", "reason"]).set_index(
         "ticker")
-    if unpriced == "error" and len(skipped):
+    if opts.unpriced == "error" and len(skipped):
         raise EvaluationError(
             f"no usable prices for {', '.join(skipped.index[:5])}", field="prices",
             hint="add their closes, or pass unpriced='skip' to pass over them")
     if not len(weights) or weights.sum() <= 0:
         raise EvaluationError("no basket name has prices at the start", field="prices",
                               hint="check the tickers and the since date")
-    listed_pool, pool = pool, [t for t in pool if reason(t) is None]
+    return weights, skipped
 
-    # Pass 2: align only the names involved, then drop what cannot be filled.
+
+def _aligned_path(table: pd.DataFrame, weights: pd.Series, bench: list[str], pool: list[str],
+                  start: pd.Timestamp, end: pd.Timestamp | None,
+                  opts: PerformanceOptions) -> _Path:
+    """Step 4: align only the names involved, then drop what cannot be filled."""
     core = list(dict.fromkeys([*weights.index, *bench]))
     involved = list(dict.fromkeys([*core, *pool]))
-    aligned = align(table, involved, start=start, end=end, max_fill=max_fill)
+    aligned = align(table, involved, start=start, end=end, max_fill=opts.max_fill)
     closes = aligned.table
     gaps = closes[core].isna()
     drop_dates = gaps.any(axis=1)
@@ -195,50 +271,58 @@ def basket_performance(
     closes = closes[~drop_dates]
     if closes.empty:
         raise EvaluationError("no session left after aligning the calendars", field="prices",
-                              hint=f"raise max_fill (now {max_fill}) or check the prices")
+                              hint=f"raise max_fill (now {opts.max_fill}) or check the prices")
     holes = closes[pool].isna().any(axis=0)
     members = [t for t in pool if not holes[t]]
     filled = aligned.filled[aligned.filled["date"].isin(closes.index) &
                             aligned.filled["ticker"].isin([*core, *members])]
-    filled = filled.reset_index(drop=True)
+    return _Path(closes, members, filled.reset_index(drop=True), dropped_dates, aligned)
 
+
+def _report(basket: object, cands: _Candidates, weights: pd.Series, skipped: pd.DataFrame,
+            listed_pool: list[str], path: _Path, reason: Callable[[str], str | None],
+            start: pd.Timestamp, opts: PerformanceOptions) -> BasketPerformance:
+    """Step 5: the value paths, the summary with its tests, holdings and the alignment."""
+    closes, members, bench = path.closes, path.members, cands.bench
     growth = closes / closes.iloc[0]
     values = pd.DataFrame({
         "basket": growth[list(weights.index)].to_numpy() @ weights.to_numpy(),
         "benchmark": growth[bench].mean(axis=1).to_numpy(),
         "universe": growth[members].mean(axis=1).to_numpy() if members else np.nan,
     }, index=closes.index)
-
+    result, ranked = cands.result, cands.ranked
     if result is None:
         weighting_text = _given_weighting(basket)
         label = f"{len(weights)} names, " + (
             "given weights" if weighting_text == "given" else weighting_text)
     else:
-        weighting_text = weighting
-        label = f"top {len(weights)} names, {weighting} weights"
+        weighting_text = opts.weighting
+        label = f"top {len(weights)} names, {opts.weighting} weights"
     labels = {"basket": label,
               "benchmark": bench[0] if len(bench) == 1 else "equal-weight " + ", ".join(bench),
               "universe": f"equal-weight universe ({len(members)} names)"}
     counts = {"basket": len(weights), "benchmark": len(bench), "universe": len(members)}
-    summary = _summary(values, labels, counts, periods_per_year)
+    summary = _summary(values, labels, counts, opts.periods_per_year)
 
-    holdings = pd.DataFrame(index=pd.Index(list(weights.index), name="ticker"))
+    held = list(weights.index)
+    holdings = pd.DataFrame(index=pd.Index(held, name="ticker"))
     if result is not None and "name" in result.frame.columns:
-        holdings["name"] = [str(result.frame.at[t, "name"]) for t in weights.index]
-    if result is not None:
-        holdings["rank"] = ranked.loc[list(weights.index), "rank"].to_numpy()
-        holdings["score"] = ranked.loc[list(weights.index), "score"].to_numpy()
+        holdings["name"] = [str(result.frame.at[t, "name"]) for t in held]
+    if result is not None and ranked is not None:
+        holdings["rank"] = ranked.loc[held, "rank"].to_numpy()
+        holdings["score"] = ranked.loc[held, "score"].to_numpy()
     holdings["weight"] = weights.to_numpy()
-    holdings["start_price"] = closes[list(weights.index)].iloc[0].to_numpy()
-    holdings["end_price"] = closes[list(weights.index)].iloc[-1].to_numpy()
+    holdings["start_price"] = closes[held].iloc[0].to_numpy()
+    holdings["end_price"] = closes[held].iloc[-1].to_numpy()
     holdings["return"] = holdings["end_price"] / holdings["start_price"] - 1.0
     holdings["contribution"] = holdings["weight"] * holdings["return"]
 
+    everyone = list(dict.fromkeys([*cands.names, *bench, *listed_pool]))
     alignment = PriceAlignment(
-        max_fill=max_fill,
-        tickers=_ticker_report(everyone, list(weights.index), bench, listed_pool, members,
-                               aligned, filled, skipped, reason),
-        filled=filled, dropped_dates=dropped_dates)
+        max_fill=opts.max_fill,
+        tickers=_ticker_report(everyone, held, bench, listed_pool, members, path.aligned,
+                               path.filled, skipped, reason),
+        filled=path.filled, dropped_dates=path.dropped_dates)
     return BasketPerformance(
         summary=summary, values=values, holdings=holdings, skipped=skipped,
         alignment=alignment, start=closes.index[0], end=closes.index[-1], since=start,
