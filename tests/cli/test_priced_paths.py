@@ -55,3 +55,13 @@ def test_a_watchlist_with_prices(watch_dir: Path, prices_csv: Path) -> None:
     run = run_watch(watchlist, watch_dir / "state", save=False, progress=False)
     _expect_status(run.result)
     assert run.market is run.result.market
+
+
+def test_the_attachment_carries_its_own_notes(prices_csv: Path) -> None:
+    provider = FrameProvider.from_file(prices_csv)
+    with tl.market.collect_notes():
+        result = tl.screen(tl.load_universe(), market=provider)
+    assert result.market is not None
+    (note,) = result.market.notes
+    assert "000660.KS" in note and "not ok" in note
+    assert result.market.summary().startswith("market data from prices.csv as of ")

@@ -66,6 +66,8 @@ class MarketAttachment:
     - ``prices``: the adjusted closes the returns were computed from (UTC dates x
       listed tickers), handy for plots and evaluation.
     - ``as_of``: the reference date; ``since``: the date ``return_since`` starts from.
+    - ``notes``: the market-data warnings of this attachment, one line each (the same
+      text the :class:`~thesis_lib.market.IncompleteDataWarning` carries).
     """
 
     frame: pd.DataFrame
@@ -75,6 +77,8 @@ class MarketAttachment:
     as_of: dt.date
     since: dt.date | None
     source: str
+    notes: tuple[str, ...] = ()
+    """One line per thing worth knowing (e.g. which tickers are not ok, and why)."""
 
     def not_ok(self) -> pd.DataFrame:
         """Status rows of listed companies that are not ``ok``."""
@@ -402,6 +406,7 @@ def _assemble(frame: pd.DataFrame, names: list[str], listed: list[str],
         as_of=fetched.reference,
         since=since,
         source=source,
+        notes=() if message is None else (message,),
     )
 
 
