@@ -25,7 +25,7 @@ prints them one per line in the form ``file: where: field: what (how to fix)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
@@ -226,10 +226,3 @@ class SourceUnavailableError(MarketDataError):
 class SymbolNotFoundError(MarketDataError):
     """The data source does not know a ticker (delisted, misspelt, or wrong suffix)."""
 
-
-def problems_from(errors: Sequence[ThesisError]) -> list[Problem]:
-    """Flatten several errors' problems into one list, keeping their order."""
-    out: list[Problem] = []
-    for error in errors:
-        out.extend(error.problems)
-    return out

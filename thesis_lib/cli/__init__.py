@@ -167,8 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "told from the content) and print every problem with its file, location "
                     "and fix. Exit status 0 when all are valid, 1 otherwise.")
     p.add_argument("files", metavar="FILE", nargs="+")
-    p.add_argument("--kind", choices=("universe", "pack", "watchlist", "chain", "evidence",
-                                      "links"),
+    from thesis_lib.cli._validate import KINDS
+
+    p.add_argument("--kind", choices=KINDS,
                    help="check every FILE as this kind instead of telling it from the content")
     p.set_defaults(handler="validate")
 

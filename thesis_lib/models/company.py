@@ -46,8 +46,6 @@ Basis = Literal["reported", "derived", "estimate"]
 """How an exposure figure was obtained: reported as such by the company, derived from
 reported figures by stated arithmetic, or estimated (by a third party or by us)."""
 
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-
 
 def _not_nan(value: float | None) -> float | None:
     if value is not None and value != value:  # NaN
