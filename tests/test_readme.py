@@ -54,3 +54,13 @@ def test_the_printed_ranking_and_scenario_are_what_the_commands_print(capsys) ->
     printed = capsys.readouterr().out.strip("\n").splitlines()
     assert _block_after("$ thesis scenarios --only permitting-reform\n",
                         DOCS / "builtin-thesis.md") == printed
+
+
+def test_the_explain_example_in_the_docs_is_what_the_command_prints(capsys) -> None:
+    from thesis_lib.cli import main
+
+    text = (DOCS / "command-line.md").read_text(encoding="utf-8")
+    start = text.index("$ thesis explain 042700.KS\n") + len("$ thesis explain 042700.KS\n")
+    shown = text[start:text.index("$ thesis explain NVDAA", start)].rstrip("\n").splitlines()
+    assert main(["explain", "042700.KS"]) == 0
+    assert capsys.readouterr().out.rstrip("\n").splitlines() == shown
