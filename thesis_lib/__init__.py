@@ -5,10 +5,11 @@ evidence) become a screening frame (:meth:`Universe.to_frame`), which a compiled
 pack scores into a :class:`ScreenResult` that explains every score.
 """
 
-import importlib
-from typing import Any
+from __future__ import annotations
 
-from thesis_lib.basket import Basket, BasketRules, build_basket, load_basket_rules
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from thesis_lib.errors import (
     BasketError,
     ChainError,
@@ -27,48 +28,101 @@ from thesis_lib.errors import (
     SymbolNotFoundError,
     ThesisError,
 )
-from thesis_lib.loading import (
-    load_chain,
-    load_evidence,
-    load_links,
-    load_scenarios,
-    load_universe,
-    save_universe,
-    validate_scenarios,
-    validate_universe,
-)
-from thesis_lib.models import (
-    Company,
-    Evidence,
-    Exposure,
-    Financials,
-    Forward,
-    Layer,
-    Link,
-    Scenario,
-    SupplyChain,
-    Universe,
-)
-from thesis_lib.pipeline import screen
-from thesis_lib.rules import (
-    Expectation,
-    Explanation,
-    Rule,
-    RulePack,
-    ScreenResult,
-    load_pack,
-    validate_pack,
-)
-from thesis_lib.scenarios import ScenarioRun, run_scenarios
 
 __version__ = "0.1.0.dev0"
 
+# Everything else loads on first use (PEP 562), so `import thesis_lib` and
+# `thesis --help` stay quick: the tour needs the models, loading, rules and the pipeline,
+# not baskets, scenarios, market data, evaluation (scipy) or plots (matplotlib).
+_LAZY: dict[str, str] = {
+    "Basket": "thesis_lib.basket",
+    "BasketRules": "thesis_lib.basket",
+    "build_basket": "thesis_lib.basket",
+    "load_basket_rules": "thesis_lib.basket",
+    "load_chain": "thesis_lib.loading",
+    "load_evidence": "thesis_lib.loading",
+    "load_links": "thesis_lib.loading",
+    "load_scenarios": "thesis_lib.loading",
+    "load_universe": "thesis_lib.loading",
+    "save_universe": "thesis_lib.loading",
+    "validate_scenarios": "thesis_lib.loading",
+    "validate_universe": "thesis_lib.loading",
+    "Company": "thesis_lib.models",
+    "Evidence": "thesis_lib.models",
+    "Exposure": "thesis_lib.models",
+    "Financials": "thesis_lib.models",
+    "Forward": "thesis_lib.models",
+    "Layer": "thesis_lib.models",
+    "Link": "thesis_lib.models",
+    "Scenario": "thesis_lib.models",
+    "SupplyChain": "thesis_lib.models",
+    "Universe": "thesis_lib.models",
+    "screen": "thesis_lib.pipeline",
+    "Expectation": "thesis_lib.rules",
+    "Explanation": "thesis_lib.rules",
+    "Rule": "thesis_lib.rules",
+    "RulePack": "thesis_lib.rules",
+    "ScreenResult": "thesis_lib.rules",
+    "load_pack": "thesis_lib.rules",
+    "validate_pack": "thesis_lib.rules",
+    "ScenarioRun": "thesis_lib.scenarios",
+    "run_scenarios": "thesis_lib.scenarios",
+}
+_SUBMODULES = frozenset({
+    "basket", "cli", "errors", "evaluate", "frame", "loading", "market", "models",
+    "pipeline", "plots", "provenance", "rules", "scenarios", "testing", "watch",
+})
+
+if TYPE_CHECKING:
+    from thesis_lib.basket import Basket, BasketRules, build_basket, load_basket_rules
+    from thesis_lib.loading import (
+        load_chain,
+        load_evidence,
+        load_links,
+        load_scenarios,
+        load_universe,
+        save_universe,
+        validate_scenarios,
+        validate_universe,
+    )
+    from thesis_lib.models import (
+        Company,
+        Evidence,
+        Exposure,
+        Financials,
+        Forward,
+        Layer,
+        Link,
+        Scenario,
+        SupplyChain,
+        Universe,
+    )
+    from thesis_lib.pipeline import screen
+    from thesis_lib.rules import (
+        Expectation,
+        Explanation,
+        Rule,
+        RulePack,
+        ScreenResult,
+        load_pack,
+        validate_pack,
+    )
+    from thesis_lib.scenarios import ScenarioRun, run_scenarios
+
 
 def __getattr__(name: str) -> Any:
-    # thesis_lib.evaluate loads scipy.stats and thesis_lib.plots matplotlib: only on first use.
-    if name in ("evaluate", "plots"):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    if name in _SUBMODULES:
         return importlib.import_module(f"thesis_lib.{name}")
     raise AttributeError(f"module 'thesis_lib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})
+
 
 __all__ = [
     "Basket",

@@ -287,3 +287,17 @@ def test_cron_script_acts_on_the_exit_status(watch_dir: Path, tmp_path: Path):
     third = run()
     assert third.returncode == 1 and "failed (exit 1)" in third.stderr
     assert len(list((tmp_path / "state").glob("core-*.json"))) == 2
+
+
+def test_help_and_version_import_no_pandas():
+    code = ("import sys\nfrom thesis_lib.cli import main\n"
+            "assert main(['--help']) == 0 and main(['--version']) == 0\n"
+            "print(sorted(m for m in ('pandas', 'numpy', 'pydantic', 'scipy') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    done = subprocess.run([sys.executable, "-c", "import sys, thesis_lib\n"
+                           "print('pandas' in sys.modules, 'scipy' in sys.modules)"],
+                          capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.split() == ["False", "False"]
