@@ -136,25 +136,26 @@ def compare(previous: Snapshot | None, current: Snapshot, watchlist: Watchlist) 
     n = watchlist.top
     if previous is None:
         return WatchDiff(top=n, baseline=True)
-    old_tickers, new_tickers = set(previous.tickers), set(current.tickers)
+    old_rows, new_rows = previous.rows, current.rows
     entered = [
-        _change(t, previous.row(t), current.row(t),
-                "" if t in old_tickers else "new in the universe")
-        for t in current.tickers
-        if _in_top(current.row(t), n) and not _in_top(previous.row(t), n)
+        _change(t, old_rows.get(t), row, "" if t in old_rows else "new in the universe")
+        for t, row in new_rows.items()
+        if _in_top(row, n) and not _in_top(old_rows.get(t), n)
     ]
     left = [
-        _change(t, previous.row(t), current.row(t), _why_out(current.row(t)))
-        for t in previous.tickers
-        if _in_top(previous.row(t), n) and not _in_top(current.row(t), n)
+        _change(t, row, new_rows.get(t), _why_out(new_rows.get(t)))
+        for t, row in old_rows.items()
+        if _in_top(row, n) and not _in_top(new_rows.get(t), n)
     ]
     done = {c.ticker for c in (*entered, *left)}
     tracked = {r.ticker for r in (*previous.in_top(n), *current.in_top(n))}
     tracked |= set(watchlist.always_show)
     moved = []
     for ticker in current.tickers:
-        old, new = previous.row(ticker), current.row(ticker)
-        if ticker in done or ticker not in tracked or old is None or new is None:
+        if ticker in done or ticker not in tracked:
+            continue
+        old, new = old_rows.get(ticker), new_rows.get(ticker)
+        if old is None or new is None:
             continue
         if old.rank != new.rank or abs(old.score - new.score) >= SCORE_EPSILON:
             moved.append(_change(ticker, old, new, _why_out(new)))
@@ -166,14 +167,15 @@ def compare(previous: Snapshot | None, current: Snapshot, watchlist: Watchlist) 
         entered=tuple(entered),
         left=tuple(left),
         moved=tuple(moved),
-        added=tuple(t for t in current.tickers if t not in old_tickers),
-        removed=tuple(t for t in previous.tickers if t not in new_tickers),
+        added=tuple(t for t in new_rows if t not in old_rows),
+        removed=tuple(t for t in old_rows if t not in new_rows),
         alerts=tuple(_fire_all(previous, current, watchlist)),
     )
 
 
 def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> list[FiredAlert]:
     fired: list[FiredAlert] = []
+    old_rows, new_rows = previous.rows, current.rows
     for alert in watchlist.alerts:
         rule = alert.describe()
         if isinstance(alert, EntersTop | LeavesTop):
@@ -186,10 +188,9 @@ def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> li
 
         if isinstance(alert, EntersTop | LeavesTop):
             n = watchlist.top_n(alert)
-            tickers: Iterable[str] = (current.tickers if isinstance(alert, EntersTop)
-                                      else previous.tickers)
+            tickers: Iterable[str] = (new_rows if isinstance(alert, EntersTop) else old_rows)
             for t in tickers:
-                old, new = previous.row(t), current.row(t)
+                old, new = old_rows.get(t), new_rows.get(t)
                 if not alert.applies_to(t):
                     continue
                 if isinstance(alert, EntersTop):
@@ -202,8 +203,8 @@ def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> li
                     now = _why_out(new) or (f"now rank {new.rank}" if new else "")
                     out(t, f"{t} left the top {n}: was rank {old.rank}, {now}")
             continue
-        for t in current.tickers:
-            old, new = previous.row(t), current.row(t)
+        for t, new in new_rows.items():
+            old = old_rows.get(t)
             if old is None or new is None or not alert.applies_to(t):
                 continue
             if isinstance(alert, ScoreCrosses):

@@ -19,10 +19,11 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
+import numpy as np
 from pydantic import Field, PrivateAttr, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -111,6 +112,11 @@ class Snapshot(Model):
         return self._rows.get(ticker)
 
     @property
+    def rows(self) -> Mapping[str, SnapshotRow]:
+        """Every row by ticker (read it once and look up in the mapping in loops)."""
+        return self._rows
+
+    @property
     def tickers(self) -> tuple[str, ...]:
         return tuple(self._rows)
 
@@ -134,23 +140,28 @@ class Snapshot(Model):
         """Snapshot a :class:`~thesis_lib.ScreenResult` (every company, in rank order) and,
         if given, the weights of a :class:`~thesis_lib.basket.Basket` built from it."""
         scores = result.scores
-        frame = result.frame
-        names = frame["name"] if "name" in frame.columns else None
-        layers = frame["primary_layer"] if "primary_layer" in frame.columns else None
-        rows = []
-        for ticker, row in scores.iterrows():
-            rank = row["rank"]
-            reasons = row["excluded_by"]
-            layer = layers.loc[ticker] if layers is not None else None
-            rows.append(SnapshotRow(
-                ticker=str(ticker),
-                name=str(names.loc[ticker]) if names is not None else "",
-                layer=None if layer is None or pd.isna(layer) else str(layer),
-                score=round(float(row["score"]), 10),
-                rank=None if pd.isna(rank) else int(rank),
-                passed=bool(row["passed"]),
-                excluded_by=tuple(str(reasons).split(", ")) if isinstance(reasons, str) else (),
-            ))
+        frame = result.frame.reindex(scores.index)
+        n = len(scores)
+        tickers = [str(t) for t in scores.index.tolist()]
+        names = (frame["name"].astype("string").fillna("").tolist() if "name" in frame.columns
+                 else [""] * n)
+        layers = (frame["primary_layer"].astype("object").where(frame["primary_layer"].notna(),
+                                                                None).tolist()
+                  if "primary_layer" in frame.columns else [None] * n)
+        values = np.round(scores["score"].to_numpy(dtype=np.float64), 10).tolist()
+        ranks = scores["rank"].astype("object").where(scores["rank"].notna(), None).tolist()
+        passed = scores["passed"].to_numpy(dtype=bool).tolist()
+        reasons = scores["excluded_by"].astype("object").where(
+            scores["excluded_by"].notna(), None).tolist()
+        # The screen's own values: already checked, so the rows skip validation.
+        rows = [
+            SnapshotRow.model_construct(
+                ticker=t, name=str(name), layer=None if layer is None else str(layer),
+                score=score, rank=None if rank is None else int(rank), passed=ok,
+                excluded_by=tuple(str(why).split(", ")) if why else ())
+            for t, name, layer, score, rank, ok, why in zip(
+                tickers, names, layers, values, ranks, passed, reasons, strict=True)
+        ]
         snapshot: Snapshot = cls(
             watchlist=watchlist, taken_at=taken_at.astimezone(dt.UTC), universe=universe,
             pack=result.pack.id, pack_version=result.pack.version, prices=prices, top=top,
