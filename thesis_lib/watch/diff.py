@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 from thesis_lib.watch.model import (
     ANY,
@@ -173,9 +176,77 @@ def compare(previous: Snapshot | None, current: Snapshot, watchlist: Watchlist) 
     )
 
 
+@dataclass(frozen=True)
+class _Pairs:
+    """The companies in both snapshots, in the current one's order, with their old and
+    new scores and ranks as arrays (NaN for no rank), for the alerts over every company."""
+
+    tickers: list[str]
+    old_score: np.ndarray
+    new_score: np.ndarray
+    old_rank: np.ndarray
+    new_rank: np.ndarray
+
+    @classmethod
+    def of(cls, old_rows: Mapping[str, SnapshotRow],
+           new_rows: Mapping[str, SnapshotRow]) -> _Pairs:
+        both = [(t, old_rows[t], row) for t, row in new_rows.items() if t in old_rows]
+        nan = math.nan
+        return cls(
+            tickers=[t for t, _, _ in both],
+            old_score=np.array([o.score for _, o, _ in both], dtype=np.float64),
+            new_score=np.array([n.score for _, _, n in both], dtype=np.float64),
+            old_rank=np.array([nan if o.rank is None else o.rank for _, o, _ in both],
+                              dtype=np.float64),
+            new_rank=np.array([nan if n.rank is None else n.rank for _, _, n in both],
+                              dtype=np.float64))
+
+    def watched(self, alert: ScoreCrosses | RankMoves) -> np.ndarray:
+        """A mask of the companies ``alert`` watches."""
+        if alert.ticker == ANY:
+            return np.ones(len(self.tickers), dtype=bool)
+        return np.array([t == alert.ticker for t in self.tickers], dtype=bool)
+
+
+def _score_crossings(alert: ScoreCrosses, pairs: _Pairs) -> list[tuple[str, str]]:
+    x = alert.threshold
+    old, new = pairs.old_score, pairs.new_score
+    up = (old < x) & (x <= new)
+    down = (new < x) & (x <= old)
+    keep = np.zeros(len(old), dtype=bool)
+    if alert.direction in ("up", "either"):
+        keep |= up
+    if alert.direction in ("down", "either"):
+        keep |= down
+    out = []
+    for i in np.flatnonzero(keep & pairs.watched(alert)):
+        t = pairs.tickers[i]
+        way = "rose through" if up[i] else "fell through"
+        out.append((t, f"{t} score {way} {x:g}: {old[i]:+.2f} -> {new[i]:+.2f}"))
+    return out
+
+
+def _rank_moves(alert: RankMoves, pairs: _Pairs) -> list[tuple[str, str]]:
+    with np.errstate(invalid="ignore"):
+        places = pairs.old_rank - pairs.new_rank
+        ranked = ~np.isnan(places)
+        wanted = {"up": places > 0, "down": places < 0, "either": places != 0}[alert.direction]
+        keep = ranked & wanted & (np.abs(places) >= alert.min_change)
+    out = []
+    for i in np.flatnonzero(keep & pairs.watched(alert)):
+        t = pairs.tickers[i]
+        moved = int(places[i])
+        way = "up" if moved > 0 else "down"
+        out.append((t, f"{t} moved {way} {abs(moved)} places: rank {int(pairs.old_rank[i])} "
+                       f"-> {int(pairs.new_rank[i])}"))
+    return out
+
+
 def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> list[FiredAlert]:
     fired: list[FiredAlert] = []
     old_rows, new_rows = previous.rows, current.rows
+    pairs: _Pairs | None = None
+    gate_changes: list[tuple[str, SnapshotRow, SnapshotRow]] | None = None
     for alert in watchlist.alerts:
         rule = alert.describe()
         if isinstance(alert, EntersTop | LeavesTop):
@@ -188,7 +259,9 @@ def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> li
 
         if isinstance(alert, EntersTop | LeavesTop):
             n = watchlist.top_n(alert)
-            tickers: Iterable[str] = (new_rows if isinstance(alert, EntersTop) else old_rows)
+            # Only a company in the (new or old) top n can enter or leave it.
+            tops = current.in_top(n) if isinstance(alert, EntersTop) else previous.in_top(n)
+            tickers: Iterable[str] = [row.ticker for row in tops]
             for t in tickers:
                 old, new = old_rows.get(t), new_rows.get(t)
                 if not alert.applies_to(t):
@@ -203,28 +276,21 @@ def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> li
                     now = _why_out(new) or (f"now rank {new.rank}" if new else "")
                     out(t, f"{t} left the top {n}: was rank {old.rank}, {now}")
             continue
-        for t, new in new_rows.items():
-            old = old_rows.get(t)
-            if old is None or new is None or not alert.applies_to(t):
+        if isinstance(alert, ScoreCrosses | RankMoves):
+            # Over every company: computed on whole columns, reported in screen order.
+            pairs = pairs or _Pairs.of(old_rows, new_rows)
+            found = (_score_crossings(alert, pairs) if isinstance(alert, ScoreCrosses)
+                     else _rank_moves(alert, pairs))
+            for t, message in found:
+                out(t, message)
+            continue
+        if gate_changes is None:  # companies whose gate outcome changed, in screen order
+            gate_changes = [(t, old_rows[t], new) for t, new in new_rows.items()
+                            if t in old_rows and old_rows[t].excluded_by != new.excluded_by]
+        for t, old, new in gate_changes:
+            if not alert.applies_to(t):
                 continue
-            if isinstance(alert, ScoreCrosses):
-                x = alert.threshold
-                up = old.score < x <= new.score
-                down = new.score < x <= old.score
-                if (up and alert.direction in ("up", "either")) or \
-                        (down and alert.direction in ("down", "either")):
-                    way = "rose through" if up else "fell through"
-                    out(t, f"{t} score {way} {x:g}: {old.score:+.2f} -> {new.score:+.2f}")
-            elif isinstance(alert, RankMoves):
-                if old.rank is None or new.rank is None:
-                    continue
-                places = old.rank - new.rank
-                wanted = {"up": places > 0, "down": places < 0, "either": places != 0}
-                if abs(places) >= alert.min_change and wanted[alert.direction]:
-                    way = "up" if places > 0 else "down"
-                    out(t, f"{t} moved {way} {abs(places)} places: rank {old.rank} -> "
-                           f"{new.rank}")
-            elif isinstance(alert, GateStarts | GateStops):
+            if isinstance(alert, GateStarts | GateStops):
                 starts = isinstance(alert, GateStarts)
                 before, after = set(old.excluded_by), set(new.excluded_by)
                 changed = sorted(after - before) if starts else sorted(before - after)
