@@ -223,6 +223,7 @@ class RulePack(Model):
 
     _compiled: dict[str, Expression] = PrivateAttr(default_factory=dict)
     _conditions: dict[str, Expression] = PrivateAttr(default_factory=dict)
+    _positions: dict[str, int] = PrivateAttr(default_factory=dict)
     _source: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -255,6 +256,8 @@ class RulePack(Model):
             raise RuleError(problems)
         self._compiled = compiled
         self._conditions = conditions
+        # Positions do not change in copies (with_weights keeps the rules' order).
+        self._positions = {rule.id: i for i, rule in enumerate(self.rules)}
         return self
 
     def condition(self, text: str) -> Expression:
@@ -274,9 +277,9 @@ class RulePack(Model):
     # -- access -------------------------------------------------------------------------
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id; :class:`RuleError` with close matches if unknown."""
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
+        position = self._positions.get(rule_id)
+        if position is not None:
+            return self.rules[position]
         raise RuleError(
             f"unknown rule {rule_id!r}", item=f"pack {self.id!r}",
             hint=did_you_mean(rule_id, [r.id for r in self.rules], what="rules"),
@@ -284,7 +287,9 @@ class RulePack(Model):
 
     def expression(self, rule_id: str) -> Expression:
         """The compiled expression of a rule."""
-        self.rule(rule_id)
+        compiled = self._compiled.get(rule_id)
+        if compiled is None:
+            self.rule(rule_id)  # raises with close matches
         return self._compiled[rule_id]
 
     @property
