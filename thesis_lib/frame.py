@@ -29,6 +29,9 @@ FRACTION_PREFIXES: tuple[str, ...] = (
     EXPOSURE_PREFIX, AI_EXPOSURE_PREFIX, FORWARD_PREFIX, SALES_TO_PREFIX,
 )
 """Per-layer families holding fractions of revenue: checked to lie in [0, 1]."""
+FRACTION_TOLERANCE = 1e-3
+"""How far a fraction column may pass 1 before the frame is rejected (the same slack as
+:data:`thesis_lib.models.SHARE_TOLERANCE`)."""
 IDENTITY_COLUMNS: tuple[str, ...] = ("name", "country", "currency", "listed", "primary_layer")
 STRING_COLUMNS: frozenset[str] = frozenset({"name", "country", "currency", "primary_layer"})
 DERIVED_COLUMNS: tuple[str, ...] = (
@@ -153,7 +156,9 @@ def check_frame(frame: pd.DataFrame, *, what: str = "screening frame") -> pd.Dat
             )
             continue
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = (values < 0) | (values > 1)
+        # A company's shares may add up to 1 + SHARE_TOLERANCE (rounding), and so may
+        # the totals built from them.
+        bad = (values < 0) | (values > 1 + FRACTION_TOLERANCE)
         if bad.any():
             tickers = [str(t) for t in index[bad][:3]]
             problems.append(

@@ -310,3 +310,14 @@ def test_without_an_as_of_date_the_newest_claim_sets_it() -> None:
     assert fixed.layer_evidence()["hbm"] == pytest.approx(0.4)
     assert _universe(evidence=[old], as_of=D - dt.timedelta(days=365)).layer_evidence()[
         "hbm"] == pytest.approx(0.8)
+
+
+def test_a_frame_whose_shares_round_past_one_still_screens() -> None:
+    import thesis_lib as tl
+
+    # Shares may add up to 1 + 1e-3 (rounding); the frame built from them is valid.
+    universe = _universe(companies=[_company("X", exposures=[
+        _exp("hbm", 0.6005), _exp("packaging", 0.4)])])
+    frame = universe.to_frame()
+    assert frame.loc["X", "exposure_total"] > 1.0
+    assert tl.screen(frame, "one-layer-down").scores.loc["X", "passed"]
