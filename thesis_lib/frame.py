@@ -173,8 +173,9 @@ def check_frame(frame: pd.DataFrame, *, what: str = "screening frame") -> pd.Dat
     if problems:
         raise ScreenError(problems)
     if index.name != "ticker" or index.dtype != "string":
-        frame = frame.copy()
-        frame.index = pd.Index(index.astype("string"), name="ticker")
+        # A new index on the same columns: under copy-on-write no column is copied, and
+        # the caller's frame keeps its own index.
+        frame = frame.set_axis(pd.Index(index.astype("string"), name="ticker"), axis=0)
     return frame
 
 

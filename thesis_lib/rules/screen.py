@@ -178,9 +178,10 @@ class ScreenResult:
             new_group = np.r_[True, s[1:] != s[:-1]]
             positions = np.arange(1, len(ranked) + 1)
             rank[ranked] = np.maximum.accumulate(np.where(new_group, positions, 0))
-        reasons = np.full(len(score), None, dtype=object)
         hits = (self.status == FAILED) | (self.status == EXCLUDED)
-        for j in np.flatnonzero(hits.any(axis=0)):
+        excluding = np.flatnonzero(hits.any(axis=0))
+        reasons = np.full(len(score), None, dtype=object)
+        for j in excluding:
             rule_id = self.pack.rules[j].id
             col = hits[:, j]
             first = col & (reasons == None)  # noqa: E711 (elementwise comparison)
@@ -192,7 +193,9 @@ class ScreenResult:
                 "score": score,
                 "rank": pd.arrays.IntegerArray(rank, mask=rank < 1),
                 "passed": passed,
-                "excluded_by": pd.array(reasons, dtype="string"),
+                # Text only where some rule excluded the company.
+                "excluded_by": (pd.array(reasons, dtype="string") if len(excluding) else
+                                pd.Series(pd.NA, index=self.frame.index, dtype="string")),
             },
             index=self.frame.index,
         )
