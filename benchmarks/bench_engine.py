@@ -8,9 +8,17 @@ then measures in one run:
 - score: ``screen(frame, pack)`` -- every rule on whole columns, with the contributions
   matrix and the missing-data policies -- and, separately, ranking (``result.scores``);
 - baseline: the same rules evaluated one company at a time in plain Python (the
-  reference evaluator), on a sample of rows, scaled to the full frame.
+  reference evaluator), on a sample of rows, scaled to the full frame;
+- a threshold pack (25 ``column > t`` rules) against a tuned numpy floor that computes
+  the same contributions, totals and stable order;
+- scaling to ``--big-rows`` (default 1,000,000) and the peak memory a screen allocates
+  there, next to the frame's own size;
+- the tables around the engine: ``result.excluded`` and ``result.to_frame()``.
 
-Run: ``python benchmarks/bench_engine.py [--rows 100000] [--repeat 15] [--sample 2000]``.
+Each target of the speed work is printed with PASS or MISS.
+
+Run: ``python benchmarks/bench_engine.py [--rows 100000] [--repeat 15] [--sample 2000]
+[--big-rows 1000000]``.
 Timings on shared machines are noisy: the script reports the median and the best of
 ``--repeat`` runs.
 """
@@ -20,6 +28,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
@@ -103,6 +112,60 @@ def build_frame(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(data, index=index)
 
 
+THRESHOLD_COLUMNS = ["exposure_hbm", "exposure_packaging", "exposure_custom_asic",
+                     "exposure_grid", "exposure_siting", "confidence", "evidence_support",
+                     "pe_forward", "adv_usd", "return_3m"]
+
+
+def threshold_rules() -> list[tuple[str, float, str, float]]:
+    """(column, threshold, kind, weight) for 25 threshold rules over numeric columns."""
+    out = []
+    for i in range(25):
+        column = THRESHOLD_COLUMNS[i % len(THRESHOLD_COLUMNS)]
+        threshold = {"pe_forward": 25.0, "adv_usd": 1e7, "return_3m": 0.0}.get(
+            column, 0.05 * (1 + i // len(THRESHOLD_COLUMNS)))
+        out.append((column, threshold, "penalty" if i % 6 == 5 else "score", 1.0 + i % 4))
+    return out
+
+
+def threshold_pack() -> RulePack:
+    return RulePack(id="thresholds", version="1", rules=tuple(
+        Rule(id=f"t{i:02d}", kind=kind, expression=f"{column} > {threshold!r}",
+             weight=weight, missing="zero", why="threshold")
+        for i, (column, threshold, kind, weight) in enumerate(threshold_rules())))
+
+
+def numpy_floor(frame: pd.DataFrame) -> Callable[[], np.ndarray]:
+    """The tuned floor: columns taken out once, then contributions, totals and the order
+    (score descending, ties by ticker: the synthetic index is already in ticker order)."""
+    rules = threshold_rules()
+    columns = {c: frame[c].to_numpy(dtype=np.float64) for c in THRESHOLD_COLUMNS}
+
+    def run() -> np.ndarray:
+        contributions = np.empty((len(frame), len(rules)))
+        for j, (column, threshold, kind, weight) in enumerate(rules):
+            np.multiply(columns[column] > threshold, weight if kind == "score" else -weight,
+                        out=contributions[:, j])
+        total = contributions.sum(axis=1)
+        return np.argsort(-total, kind="stable")
+
+    return run
+
+
+def peak_mib(fn: Callable[[], object]) -> float:
+    """Peak memory allocated while ``fn`` runs (numpy and Python objects), in MiB."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     """(median, best) wall time in milliseconds over ``repeat`` runs, after one warm-up."""
     fn()
@@ -131,6 +194,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--sample", type=int, default=2_000,
                         help="rows for the one-at-a-time baseline (scaled to --rows)")
+    parser.add_argument("--big-rows", type=int, default=1_000_000,
+                        help="rows for the scaling and memory figures (0 to skip)")
     args = parser.parse_args()
 
     frame = build_frame(args.rows)
@@ -164,16 +229,58 @@ def main() -> None:
     agree = bool(np.allclose(local_sum, local_rows))
     _ = baseline
 
+    def screen_and_rank(data: pd.DataFrame, rules: RulePack) -> pd.DataFrame:
+        return screen(data, rules).scores
+
+    both_med, both_best = timed(lambda: screen_and_rank(frame, pack), args.repeat)
     for label, med, best in [("parse 25 rules", parse_med, parse_best),
                              ("score with contributions (screen)", score_med, score_best),
-                             ("rank (result.scores)", rank_med, rank_best)]:
+                             ("rank (result.scores)", rank_med, rank_best),
+                             ("screen(...).scores", both_med, both_best)]:
         print(f"{label + ':':<35} median {med:8.2f} ms   best {best:8.2f} ms")
     print(f"one company at a time (plain Python, {len(rows):,}-row sample scaled): "
           f"{baseline_ms:,.0f} ms")
     print(f"speed-up of vectorized scoring:    {baseline_ms / score_med:,.0f}x (median), "
           f"{baseline_ms / score_best:,.0f}x (best)")
+    ratio = baseline_ms / both_med
+    print(f"speed-up with ranks, screen(...).scores: {ratio:,.0f}x (target >= 500x): "
+          f"{verdict(ratio >= 500)}")
     print(f"baseline agrees with the engine on row-local rules: {agree}")
 
+    # -- the threshold pack against a tuned numpy floor ---------------------------------
+    thresholds = threshold_pack()
+    floor = numpy_floor(frame)
+    engine_order = screen(frame, thresholds).scores.index
+    floor_order = frame.index.take(floor())
+    same = bool(engine_order.equals(floor_order))
+    t_med, _ = timed(lambda: screen_and_rank(frame, thresholds), args.repeat)
+    f_med, _ = timed(floor, args.repeat)
+    ratio = t_med / f_med
+    print(f"threshold pack x 25, screen(...).scores: median {t_med:8.2f} ms; numpy floor "
+          f"{f_med:.2f} ms; same order: {same}")
+    print(f"threshold pack / numpy floor = {ratio:.2f}x (target <= 1.3x): "
+          f"{verdict(ratio <= 1.3)}")
+
+    # -- the tables around the engine ----------------------------------------------------
+    result = screen(frame, pack)
+    ex_med, _ = timed(lambda: result.excluded, max(3, args.repeat // 3))
+    tf_med, _ = timed(result.to_frame, max(3, args.repeat // 3))
+    print(f"result.excluded ({len(result.excluded):,} rows): median {ex_med:.2f} ms; "
+          f"result.to_frame(): median {tf_med:.2f} ms")
+
+    # -- scaling and memory ----------------------------------------------------------------
+    if args.big_rows:
+        big = build_frame(args.big_rows, seed=1)
+        big_med, _ = timed(lambda: screen_and_rank(big, pack), max(3, args.repeat // 5))
+        ratio = big_med / both_med
+        allowed = args.big_rows / args.rows * 1.1
+        print(f"{args.big_rows:,} rows: screen(...).scores median {big_med:.0f} ms; "
+              f"{ratio:.2f}x the {args.rows:,}-row time (target <= {allowed:.0f}x): "
+              f"{verdict(ratio <= allowed)}")
+        own = big.memory_usage(deep=True).sum() / 2**20
+        peak = peak_mib(lambda: screen_and_rank(big, pack))
+        print(f"peak memory of screen(...).scores at {args.big_rows:,} rows: {peak:,.0f} MiB; "
+              f"the frame itself {own:,.0f} MiB (target: no more): {verdict(peak <= own)}")
 
 if __name__ == "__main__":
     main()

@@ -220,3 +220,39 @@ def test_explain_without_a_universe_has_no_sources() -> None:
     frame = load_universe().to_frame()
     explanation = screen(frame, load_pack("one-layer-down")).explain("MU")
     assert explanation.sources is None and explanation.sources_of("evidence").empty
+
+
+def test_excluded_lists_every_gate_per_company_in_frame_order() -> None:
+    frame = pd.DataFrame(
+        {"name": pd.array(["A co", "B co", pd.NA], dtype="string"),
+         "exposure_hbm": [0.9, np.nan, 0.1], "listed": [True, False, False]},
+        index=pd.Index(["A", "B", "C"], dtype="string", name="ticker"))
+    pack = RulePack(id="gates", rules=[
+        {"id": "listed", "kind": "gate", "expression": "listed", "why": "tradable"},
+        {"id": "hbm", "kind": "gate", "expression": "exposure_hbm > 0.5", "missing": "exclude",
+         "why": "named layer"},
+        {"id": "score", "expression": "exposure_hbm", "missing": "zero", "why": "s"},
+    ])
+    excluded = screen(frame, pack).excluded
+    assert list(excluded.columns) == ["ticker", "name", "rule", "reason", "why"]
+    assert (excluded.dtypes == "string").all()
+    assert excluded[["ticker", "rule", "reason"]].values.tolist() == [
+        ["B", "listed", "gate failed"],
+        ["B", "hbm", "missing data (value missing or not finite)"],
+        ["C", "listed", "gate failed"],
+        ["C", "hbm", "gate failed"],
+    ]
+    assert excluded["name"].iloc[0] == "B co" and excluded["name"].isna().iloc[-1]
+    assert excluded["why"].tolist() == ["tradable", "named layer"] * 2
+
+
+def test_to_frame_rows_follow_the_ranking_and_carry_their_own_contributions(
+    result: thesis_lib.ScreenResult,
+) -> None:
+    table = result.to_frame()
+    scores = result.scores
+    assert table.index.equals(scores.index)
+    contributions = result.contributions.loc[scores.index]
+    pd.testing.assert_frame_equal(table[list(contributions.columns)], contributions,
+                                  check_names=False)
+    assert table["name"].tolist() == result.frame.loc[scores.index, "name"].tolist()

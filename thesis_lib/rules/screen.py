@@ -199,6 +199,7 @@ class ScreenResult:
             },
             index=self.frame.index,
         )
+        self._cache["order"] = order
         return out.take(order)
 
     @property
@@ -216,18 +217,26 @@ class ScreenResult:
     @property
     def excluded(self) -> pd.DataFrame:
         """Which rule excluded whom and why: columns ticker, name, rule, reason, why."""
-        rows = []
-        names = self.frame["name"] if "name" in self.frame.columns else None
-        for i, j in zip(*np.nonzero((self.status == FAILED) | (self.status == EXCLUDED)),
-                        strict=True):
-            rule = self.pack.rules[j]
-            ticker = self.frame.index[i]
-            reason = "gate failed" if self.status[i, j] == FAILED else \
-                f"missing data ({self._missing_cause(rule)})"
-            rows.append({"ticker": ticker,
-                         "name": names.iloc[i] if names is not None else pd.NA,
-                         "rule": rule.id, "reason": reason, "why": rule.why})
-        frame = pd.DataFrame(rows, columns=["ticker", "name", "rule", "reason", "why"])
+        columns = ["ticker", "name", "rule", "reason", "why"]
+        rows, cols = np.nonzero((self.status == FAILED) | (self.status == EXCLUDED))
+        if not len(rows):
+            return pd.DataFrame(columns=columns, dtype="string")
+        rules = self.pack.rules
+        # Per rule, not per row: the text a rule gives when it excludes someone.
+        ids = np.array([r.id for r in rules], dtype=object)
+        whys = np.array([r.why for r in rules], dtype=object)
+        missing = np.array([f"missing data ({self._missing_cause(r)})" for r in rules],
+                           dtype=object)
+        failed = self.status[rows, cols] == FAILED
+        names = (self.frame["name"].to_numpy(dtype=object, na_value=None)[rows]
+                 if "name" in self.frame.columns else None)
+        frame = pd.DataFrame({
+            "ticker": self.frame.index.to_numpy(dtype=object)[rows],
+            "name": names,
+            "rule": ids[cols],
+            "reason": np.where(failed, "gate failed", missing[cols]),
+            "why": whys[cols],
+        }, columns=columns)
         return frame.astype("string")
 
     def _missing_cause(self, rule: Rule) -> str:
@@ -244,9 +253,14 @@ class ScreenResult:
     def to_frame(self) -> pd.DataFrame:
         """One table: identity columns, score, rank, passed, then every rule's contribution."""
         scores = self.scores
+        order = self._cache["order"]  # set with the scores: rows in rank order, by position
         ident = [c for c in ("name", "primary_layer") if c in self.frame.columns]
-        contrib = self.contributions.loc[scores.index]
-        return self.frame.loc[scores.index, ident].join(scores).join(contrib)
+        # Taken column-wise: the matrix is stored a column at a time, as pandas keeps it.
+        taken = self.contribution_matrix.T.take(order, axis=1).T
+        contrib = pd.DataFrame(taken, index=scores.index, copy=False,
+                               columns=pd.Index(self.rule_ids, dtype="string", name="rule"))
+        head = self.frame[ident].take(order).set_axis(scores.index)
+        return pd.concat([head, scores, contrib], axis=1)
 
     # -- one company --------------------------------------------------------------------
     def explain(self, ticker: str) -> Explanation:
