@@ -256,3 +256,19 @@ def test_to_frame_rows_follow_the_ranking_and_carry_their_own_contributions(
     pd.testing.assert_frame_equal(table[list(contributions.columns)], contributions,
                                   check_names=False)
     assert table["name"].tolist() == result.frame.loc[scores.index, "name"].tolist()
+
+
+def test_ties_break_by_ticker_whether_rows_come_sorted_or_not() -> None:
+    rng = np.random.default_rng(3)
+    tickers = [f"T{i:04d}" for i in range(400)]
+    frame = pd.DataFrame(
+        {"exposure_hbm": rng.integers(0, 4, 400) / 4, "listed": rng.random(400) > 0.1},
+        index=pd.Index(tickers, dtype="string", name="ticker"))
+    pack = RulePack(id="ties", rules=[
+        {"id": "listed", "kind": "gate", "expression": "listed", "why": "w"},
+        {"id": "hbm", "expression": "exposure_hbm", "why": "w"}])
+    in_order = screen(frame, pack).scores
+    shuffled = screen(frame.sample(frac=1.0, random_state=1), pack).scores
+    pd.testing.assert_frame_equal(shuffled, in_order)
+    top_tie = in_order[in_order["passed"] & (in_order["score"] == in_order["score"].iloc[0])]
+    assert top_tie.index.is_monotonic_increasing and len(top_tie) > 50

@@ -93,10 +93,14 @@ def _rank_order(score: np.ndarray, passed: np.ndarray, tickers: pd.Index) -> np.
     """Row order: passed first, then by score (high first), ties by ticker.
 
     Sorting on rounded scores keeps the order independent of the input row order; only
-    rows that tie are sorted by ticker, so the usual case sorts no strings.
+    rows that tie are sorted by ticker, so the usual case sorts no strings. When the rows
+    already come in ticker order (pandas caches that on the index), the stable sort has
+    broken the ties already.
     """
     key = np.round(score, 12)
     order = np.lexsort((-key, ~passed))
+    if tickers.is_monotonic_increasing:
+        return order
     k, p = key[order], passed[order]
     boundary = np.r_[True, (k[1:] != k[:-1]) | (p[1:] != p[:-1]), True]
     starts = np.flatnonzero(boundary)
