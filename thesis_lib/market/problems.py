@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import TypeVar
 
 from thesis_lib.errors import SourceUnavailableError
+
+W = TypeVar("W", bound=Warning)
 
 __all__ = [
     "CacheWarning",
@@ -44,19 +47,18 @@ class CacheWarning(MarketDataWarning):
 
 
 @contextmanager
-def gathered_incomplete_warnings() -> Iterator[list[IncompleteDataWarning]]:
-    """Collect :class:`IncompleteDataWarning` raised inside the block instead of showing them.
+def gathered_warnings(category: type[W]) -> Iterator[list[W]]:
+    """Collect the warnings of ``category`` raised inside the block instead of showing them.
 
     Every other warning is re-emitted unchanged when the block ends, so nothing
-    else is hidden. Used where several results are combined into one, so that
-    the caller sees a single warning for the whole request.
+    else is hidden.
     """
-    gathered: list[IncompleteDataWarning] = []
+    gathered: list[W] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield gathered
     for item in caught:
-        if isinstance(item.message, IncompleteDataWarning):
+        if isinstance(item.message, category):
             gathered.append(item.message)
         else:
             warnings.warn_explicit(
@@ -66,6 +68,13 @@ def gathered_incomplete_warnings() -> Iterator[list[IncompleteDataWarning]]:
                 item.lineno,
                 source=item.source,
             )
+
+
+def gathered_incomplete_warnings() -> AbstractContextManager[list[IncompleteDataWarning]]:
+    """Collect :class:`IncompleteDataWarning` raised inside the block (see
+    :func:`gathered_warnings`). Used where several results are combined into one, so that
+    the caller sees a single warning for the whole request."""
+    return gathered_warnings(IncompleteDataWarning)
 
 
 def describe_tickers(tickers: Sequence[str], limit: int = 8) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from thesis_lib.errors import MarketDataError
 from thesis_lib.market.base import MarketDataProvider
 from thesis_lib.market.cache import CachedProvider
 from thesis_lib.market.frame import FrameProvider
-from thesis_lib.market.problems import MarketDataWarning
+from thesis_lib.market.problems import MarketDataWarning, gathered_warnings
 
 __all__ = ["LIVE_SOURCES", "collect_notes", "price_provider"]
 
@@ -55,11 +54,6 @@ def collect_notes() -> Iterator[list[str]]:
     """Inside the block, market-data warnings become lines of the yielded list; any other
     warning passes through unchanged."""
     notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with gathered_warnings(MarketDataWarning) as caught:
         yield notes
-    for item in caught:
-        if isinstance(item.message, MarketDataWarning):
-            notes.append(str(item.message))
-        else:
-            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    notes.extend(str(warning) for warning in caught)

@@ -32,7 +32,9 @@ STATUS_NAMES = {OK: "ok", ZERO_FILLED: "missing: counted as 0", SKIPPED: "missin
                 EXCLUDED: "missing: excluded", FAILED: "gate failed"}
 
 
-def _column_array(frame: pd.DataFrame, name: str) -> np.ndarray:
+def column_array(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A frame column as the expressions read it: float64 (NaN where missing) for numbers
+    and booleans, objects (None where missing) for text."""
     series = frame[name]
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
         numbers: np.ndarray = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -55,7 +57,7 @@ def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
     absent = {c for c in needed if c not in frame.columns}
     env: dict[str, np.ndarray] = {}
     for column in needed:
-        env[column] = np.full(n, np.nan) if column in absent else _column_array(frame, column)
+        env[column] = np.full(n, np.nan) if column in absent else column_array(frame, column)
 
     # One row per rule, so that each rule writes contiguous memory.
     values = np.empty((len(rules), n), dtype=np.float64)

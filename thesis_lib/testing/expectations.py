@@ -32,7 +32,7 @@ from thesis_lib.loading import BUILTIN_UNIVERSES, DEFAULT_UNIVERSE, load_univers
 from thesis_lib.models import Universe
 from thesis_lib.pipeline import screen
 from thesis_lib.rules.pack import Expectation, Rule, RulePack, load_pack
-from thesis_lib.rules.screen import EXCLUDED, FAILED, STATUS_NAMES, ScreenResult
+from thesis_lib.rules.screen import EXCLUDED, FAILED, STATUS_NAMES, ScreenResult, column_array
 
 __all__ = ["ExpectationResult", "PackReport", "check_pack", "format_reports"]
 
@@ -530,7 +530,7 @@ def _check_where(view: _View, exp: Expectation) -> _Outcome:
     if absent:
         return (False, f"the screened data has no column {', '.join(absent)}",
                 "the condition cannot be evaluated on this universe", None)
-    env = {c: _column(frame, c) for c in expression.columns}
+    env = {c: column_array(frame, c) for c in expression.columns}
     hold = expression.evaluate(env, len(frame), {}) == 1.0
     group = [str(t) for t, ok in zip(frame.index, hold, strict=True)
              if ok and view.rank(str(t)) is not None]
@@ -552,15 +552,6 @@ def _check_where(view: _View, exp: Expectation) -> _Outcome:
     head = (f"{', '.join(behind)} rank{'s' if len(behind) == 1 else ''} at or below "
             f"{best_rival}; rules holding {behind[-1]} below ({behind[-1]} minus {best_rival}):")
     return False, actual, "\n".join([head, *lines]), rule
-
-
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    series = frame[name]
-    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-        numbers: np.ndarray = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return numbers
-    texts: np.ndarray = series.to_numpy(dtype=object, na_value=None)
-    return texts
 
 
 _CHECKS = {
