@@ -141,8 +141,8 @@ def as_panel(data: ScreenResult | pd.Series | pd.DataFrame, *, field: str) -> pd
         raise EvaluationError(
             f"expected a Series or a DataFrame for {field}, got {type(data).__name__}",
             field=field, hint="index a Series by ticker, or a DataFrame by date x ticker")
-    bad = [str(c) for c in data.columns
-           if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])]
+    bad = [str(c) for c, dtype in data.dtypes.items()
+           if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)]
     if bad:
         raise EvaluationError(f"non-numeric columns in {field}: {', '.join(bad[:5])}",
                               field=field, hint="one float column per ticker")
@@ -169,7 +169,7 @@ def align_panels(
     if len(scores) == 1 and scores.index[0] is None:
         dates = list(returns.index)
         s = np.repeat(scores[tickers].to_numpy(), len(dates), axis=0)
-        r = returns[tickers].to_numpy()
+        r = _cells(returns, None, tickers)
     else:
         common = scores.index.intersection(returns.index, sort=False)
         if len(common) == 0:
@@ -177,6 +177,18 @@ def align_panels(
                 "scores and forward returns share no dates", field="forward_returns",
                 hint="pass scores as a Series (one cross-section) or index both by date")
         dates = list(common)
-        s = scores.loc[common, tickers].to_numpy()
-        r = returns.loc[common, tickers].to_numpy()
+        s, r = _cells(scores, common, tickers), _cells(returns, common, tickers)
     return dates, s, r, tickers
+
+
+def _cells(panel: pd.DataFrame, dates: pd.Index | None, tickers: pd.Index) -> np.ndarray:
+    """The panel's values on ``dates`` (all when None) x ``tickers``, without a copy by
+    label when they are the panel's own."""
+    same_dates = dates is None or panel.index.equals(dates)
+    if same_dates and panel.columns.equals(tickers):
+        chosen = panel
+    elif dates is None:
+        chosen = panel[tickers]
+    else:
+        chosen = panel.loc[dates, tickers]
+    return np.asarray(chosen.to_numpy(dtype=np.float64))

@@ -15,6 +15,7 @@ from thesis_lib.evaluate._common import (
     check_level,
 )
 from thesis_lib.evaluate.results import ICResult
+from thesis_lib.evaluate.rowranks import spearman_rows
 from thesis_lib.rules.screen import ScreenResult
 
 
@@ -71,25 +72,15 @@ def rank_ic(
                               hint="a rank correlation needs at least 3 names")
     dates, s, r, _ = align_panels(as_panel(scores, field="scores"),
                                   as_panel(forward_returns, field="forward_returns"))
-    rows = []
-    pairs: list[tuple[np.ndarray, np.ndarray]] = []
-    for date, x, y in zip(dates, s, r, strict=True):
-        ok = np.isfinite(x) & np.isfinite(y)
-        n = int(ok.sum())
-        ic, p, note = np.nan, np.nan, ""
-        if n < min_names:
-            note = f"fewer than {min_names} names"
-        elif np.ptp(x[ok]) == 0:
-            note = "scores all equal"
-        elif np.ptp(y[ok]) == 0:
-            note = "returns all equal"
-        else:
-            test = stats.spearmanr(x[ok], y[ok])
-            ic, p = float(test.statistic), float(test.pvalue)
-            pairs.append((x[ok], y[ok]))
-        rows.append({"date": date, "ic": ic, "p_value": p, "n": n, "note": note})
-    by_date = pd.DataFrame(rows).set_index("date")
-    by_date["note"] = by_date["note"].astype("string")
+    found = spearman_rows(s, r, min_names=min_names)
+    note = np.full(len(dates), "", dtype=object)
+    note[found.y_constant] = "returns all equal"
+    note[found.x_constant] = "scores all equal"
+    note[found.n < min_names] = f"fewer than {min_names} names"
+    by_date = pd.DataFrame(
+        {"ic": found.rho, "p_value": found.p_value, "n": found.n.astype(np.int64),
+         "note": pd.array(note, dtype="string")},
+        index=pd.Index(dates, name="date"))
     ics = by_date["ic"].to_numpy()
     valid = ics[np.isfinite(ics)]
     if not len(valid):
@@ -98,7 +89,9 @@ def rank_ic(
             "(and some spread in each)", field="forward_returns",
             hint="check that the tickers match and the returns cover the scored names")
     if len(valid) == 1:
-        x, y = pairs[0]
+        row = int(np.flatnonzero(np.isfinite(ics))[0])
+        ok = np.isfinite(s[row]) & np.isfinite(r[row])
+        x, y = s[row][ok], r[row][ok]
         mean_ic = float(valid[0])
         n = len(x)
         room = 1.0 - mean_ic**2
