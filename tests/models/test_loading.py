@@ -168,3 +168,12 @@ def test_validate_functions_return_every_problem_without_raising(tmp_path: Path)
     scenarios.write_text('[[scenarios]]\nid = "x"\nname = "X"\n', encoding="utf-8")
     assert [p.field for p in validate_scenarios(scenarios)] == ["description"]
     assert validate_watchlist(tmp_path / "none.toml")[0].message == "file not found"
+
+
+def test_a_layer_given_twice_is_named_in_the_message() -> None:
+    from thesis_lib import Company
+
+    exposure = {"share": 0.1, "as_of": "2026-01-01", "source": "10-K"}
+    with pytest.raises(DataError, match="layer 'hbm' appears twice"):
+        Company(ticker="X", name="x", country="US", currency="USD",
+                exposures=[{"layer": "hbm", **exposure}, {"layer": "hbm", **exposure}])

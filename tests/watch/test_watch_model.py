@@ -140,3 +140,8 @@ def test_a_damaged_snapshot_raises_a_data_error_naming_the_file(tmp_path: Path):
     with pytest.raises(DataError, match="not a thesis watch snapshot") as info:
         store.load_latest()
     assert info.value.file == str(bad)
+
+
+def test_a_ticker_listed_twice_in_always_show_is_named():
+    with pytest.raises(DataError, match="always_show: 'NVDA' is listed twice"):
+        watchlist([], always_show=["NVDA", "NVDA"])

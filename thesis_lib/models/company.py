@@ -208,7 +208,7 @@ class Company(Model):
             if exposure.layer in seen:
                 raise PydanticCustomError(
                     "duplicate_layer",
-                    "layer {layer!r} appears twice",
+                    "layer '{layer}' appears twice",
                     {
                         "layer": exposure.layer,
                         "field": f"exposures[{i}].layer",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from thesis_lib._bulk import collection_paused
 from thesis_lib.watch.model import (
     ANY,
     EntersTop,
@@ -139,29 +139,35 @@ def compare(previous: Snapshot | None, current: Snapshot, watchlist: Watchlist) 
     n = watchlist.top
     if previous is None:
         return WatchDiff(top=n, baseline=True)
-    old_rows, new_rows = previous.rows, current.rows
+    with collection_paused():
+        return _compare(previous, current, watchlist)
+
+
+def _compare(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> WatchDiff:
+    n = watchlist.top
+    pairs = _Pairs(previous, current)
+    old_rows, new_rows = previous.companies, current.companies
+    old_top, new_top = pairs.old_in_top(n), pairs.new_in_top(n)
     entered = [
-        _change(t, old_rows.get(t), row, "" if t in old_rows else "new in the universe")
-        for t, row in new_rows.items()
-        if _in_top(row, n) and not _in_top(old_rows.get(t), n)
+        _change(new_rows[i].ticker, pairs.old_row(i), new_rows[i],
+                "" if pairs.old_at[i] >= 0 else "new in the universe")
+        for i in np.flatnonzero(new_top & ~pairs.on_new(old_top, False)).tolist()
     ]
     left = [
-        _change(t, row, new_rows.get(t), _why_out(new_rows.get(t)))
-        for t, row in old_rows.items()
-        if _in_top(row, n) and not _in_top(new_rows.get(t), n)
+        _change(old_rows[j].ticker, old_rows[j], pairs.new_row(j), _why_out(pairs.new_row(j)))
+        for j in np.flatnonzero(old_top & ~pairs.on_old(new_top, False)).tolist()
     ]
     done = {c.ticker for c in (*entered, *left)}
     tracked = {r.ticker for r in (*previous.in_top(n), *current.in_top(n))}
     tracked |= set(watchlist.always_show)
     moved = []
-    for ticker in current.tickers:
-        if ticker in done or ticker not in tracked:
-            continue
-        old, new = old_rows.get(ticker), new_rows.get(ticker)
-        if old is None or new is None:
+    found = pairs.new_cols.tickers.get_indexer(sorted(tracked))
+    for i in np.sort(found[found >= 0]):
+        new, old = new_rows[i], pairs.old_row(i)
+        if new.ticker in done or old is None:
             continue
         if old.rank != new.rank or abs(old.score - new.score) >= SCORE_EPSILON:
-            moved.append(_change(ticker, old, new, _why_out(new)))
+            moved.append(_change(new.ticker, old, new, _why_out(new)))
     entered.sort(key=lambda c: (c.new_rank or 0, c.ticker))
     left.sort(key=lambda c: (c.old_rank or 0, c.ticker))
     return WatchDiff(
@@ -170,42 +176,70 @@ def compare(previous: Snapshot | None, current: Snapshot, watchlist: Watchlist) 
         entered=tuple(entered),
         left=tuple(left),
         moved=tuple(moved),
-        added=tuple(t for t in new_rows if t not in old_rows),
-        removed=tuple(t for t in old_rows if t not in new_rows),
-        alerts=tuple(_fire_all(previous, current, watchlist)),
+        added=tuple(pairs.new_cols.tickers[pairs.old_at < 0].tolist()),
+        removed=tuple(pairs.old_cols.tickers[pairs.new_at < 0].tolist()),
+        alerts=tuple(_fire_all(previous, current, watchlist, pairs)),
     )
 
 
-@dataclass(frozen=True)
 class _Pairs:
-    """The companies in both snapshots, in the current one's order, with their old and
-    new scores and ranks as arrays (NaN for no rank), for the alerts over every company."""
+    """Two snapshots lined up: where each company of one sits in the other (-1 where it
+    is absent), and the companies in both, in the current one's order, with their old
+    and new scores and ranks as arrays (NaN for no rank), for alerts over every company."""
 
-    tickers: list[str]
-    old_score: np.ndarray
-    new_score: np.ndarray
-    old_rank: np.ndarray
-    new_rank: np.ndarray
+    def __init__(self, previous: Snapshot, current: Snapshot) -> None:
+        self.previous, self.current = previous, current
+        self.old_cols, self.new_cols = previous.columns, current.columns
+        self.old_at = self.old_cols.tickers.get_indexer(self.new_cols.tickers)
+        self.new_at = self.new_cols.tickers.get_indexer(self.old_cols.tickers)
+        self.both = np.flatnonzero(self.old_at >= 0)  # positions in the current snapshot
+        self.tickers = self.new_cols.tickers[self.both].to_numpy(dtype=object)
+        self.old_score = self.old_cols.score[self.old_at[self.both]]
+        self.new_score = self.new_cols.score[self.both]
+        self.old_rank = self.old_cols.rank[self.old_at[self.both]]
+        self.new_rank = self.new_cols.rank[self.both]
 
-    @classmethod
-    def of(cls, old_rows: Mapping[str, SnapshotRow],
-           new_rows: Mapping[str, SnapshotRow]) -> _Pairs:
-        both = [(t, old_rows[t], row) for t, row in new_rows.items() if t in old_rows]
-        nan = math.nan
-        return cls(
-            tickers=[t for t, _, _ in both],
-            old_score=np.array([o.score for _, o, _ in both], dtype=np.float64),
-            new_score=np.array([n.score for _, _, n in both], dtype=np.float64),
-            old_rank=np.array([nan if o.rank is None else o.rank for _, o, _ in both],
-                              dtype=np.float64),
-            new_rank=np.array([nan if n.rank is None else n.rank for _, _, n in both],
-                              dtype=np.float64))
+    def old_row(self, i: int) -> SnapshotRow | None:
+        """The previous row of the company at position ``i`` of the current snapshot."""
+        j = self.old_at[i]
+        return None if j < 0 else self.previous.companies[j]
+
+    def new_row(self, j: int) -> SnapshotRow | None:
+        """The current row of the company at position ``j`` of the previous snapshot."""
+        i = self.new_at[j]
+        return None if i < 0 else self.current.companies[i]
+
+    def old_in_top(self, n: int) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.asarray(self.old_cols.rank <= n)
+
+    def new_in_top(self, n: int) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.asarray(self.new_cols.rank <= n)
+
+    def on_new(self, old_values: np.ndarray, missing: object) -> np.ndarray:
+        """A per-company array of the previous snapshot, lined up with the current one."""
+        out = np.full(len(self.old_at), missing, dtype=old_values.dtype)
+        out[self.both] = old_values[self.old_at[self.both]]
+        return out
+
+    def on_old(self, new_values: np.ndarray, missing: object) -> np.ndarray:
+        """A per-company array of the current snapshot, lined up with the previous one."""
+        there = np.flatnonzero(self.new_at >= 0)
+        out = np.full(len(self.new_at), missing, dtype=new_values.dtype)
+        out[there] = new_values[self.new_at[there]]
+        return out
+
+    def gate_changes(self) -> np.ndarray:
+        """Positions (in the current snapshot) of companies whose gate outcome changed."""
+        old = self.old_cols.gates[self.old_at[self.both]]
+        return np.asarray(self.both[old != self.new_cols.gates[self.both]])
 
     def watched(self, alert: ScoreCrosses | RankMoves) -> np.ndarray:
         """A mask of the companies ``alert`` watches."""
         if alert.ticker == ANY:
             return np.ones(len(self.tickers), dtype=bool)
-        return np.array([t == alert.ticker for t in self.tickers], dtype=bool)
+        return np.asarray(self.tickers == alert.ticker, dtype=bool)
 
 
 def _score_crossings(alert: ScoreCrosses, pairs: _Pairs) -> list[tuple[str, str]]:
@@ -218,12 +252,13 @@ def _score_crossings(alert: ScoreCrosses, pairs: _Pairs) -> list[tuple[str, str]
         keep |= up
     if alert.direction in ("down", "either"):
         keep |= down
-    out = []
-    for i in np.flatnonzero(keep & pairs.watched(alert)):
-        t = pairs.tickers[i]
-        way = "rose through" if up[i] else "fell through"
-        out.append((t, f"{t} score {way} {x:g}: {old[i]:+.2f} -> {new[i]:+.2f}"))
-    return out
+    hits = np.flatnonzero(keep & pairs.watched(alert))
+    return [
+        (t, f"{t} score {'rose through' if rose else 'fell through'} {x:g}: "
+            f"{was:+.2f} -> {now:+.2f}")
+        for t, rose, was, now in zip(pairs.tickers[hits].tolist(), up[hits].tolist(),
+                                     old[hits].tolist(), new[hits].tolist(), strict=True)
+    ]
 
 
 def _rank_moves(alert: RankMoves, pairs: _Pairs) -> list[tuple[str, str]]:
@@ -232,20 +267,19 @@ def _rank_moves(alert: RankMoves, pairs: _Pairs) -> list[tuple[str, str]]:
         ranked = ~np.isnan(places)
         wanted = {"up": places > 0, "down": places < 0, "either": places != 0}[alert.direction]
         keep = ranked & wanted & (np.abs(places) >= alert.min_change)
-    out = []
-    for i in np.flatnonzero(keep & pairs.watched(alert)):
-        t = pairs.tickers[i]
-        moved = int(places[i])
-        way = "up" if moved > 0 else "down"
-        out.append((t, f"{t} moved {way} {abs(moved)} places: rank {int(pairs.old_rank[i])} "
-                       f"-> {int(pairs.new_rank[i])}"))
-    return out
+    hits = np.flatnonzero(keep & pairs.watched(alert))
+    return [
+        (t, f"{t} moved {'up' if was > now else 'down'} {abs(was - now)} places: "
+            f"rank {was} -> {now}")
+        for t, was, now in zip(pairs.tickers[hits].tolist(),
+                               pairs.old_rank[hits].astype(np.int64).tolist(),
+                               pairs.new_rank[hits].astype(np.int64).tolist(), strict=True)
+    ]
 
 
-def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> list[FiredAlert]:
+def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist,
+              pairs: _Pairs) -> list[FiredAlert]:
     fired: list[FiredAlert] = []
-    old_rows, new_rows = previous.rows, current.rows
-    pairs: _Pairs | None = None
     gate_changes: list[tuple[str, SnapshotRow, SnapshotRow]] | None = None
     for alert in watchlist.alerts:
         rule = alert.describe()
@@ -263,7 +297,7 @@ def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> li
             tops = current.in_top(n) if isinstance(alert, EntersTop) else previous.in_top(n)
             tickers: Iterable[str] = [row.ticker for row in tops]
             for t in tickers:
-                old, new = old_rows.get(t), new_rows.get(t)
+                old, new = previous.row(t), current.row(t)
                 if not alert.applies_to(t):
                     continue
                 if isinstance(alert, EntersTop):
@@ -278,15 +312,18 @@ def _fire_all(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> li
             continue
         if isinstance(alert, ScoreCrosses | RankMoves):
             # Over every company: computed on whole columns, reported in screen order.
-            pairs = pairs or _Pairs.of(old_rows, new_rows)
             found = (_score_crossings(alert, pairs) if isinstance(alert, ScoreCrosses)
                      else _rank_moves(alert, pairs))
-            for t, message in found:
-                out(t, message)
+            fired.extend(FiredAlert(alert.id, alert.kind, rule, t, message)
+                         for t, message in found)
             continue
         if gate_changes is None:  # companies whose gate outcome changed, in screen order
-            gate_changes = [(t, old_rows[t], new) for t, new in new_rows.items()
-                            if t in old_rows and old_rows[t].excluded_by != new.excluded_by]
+            gate_changes = []
+            for i in pairs.gate_changes():
+                new = current.companies[i]
+                old = pairs.old_row(i)
+                assert old is not None  # a company in both snapshots
+                gate_changes.append((new.ticker, old, new))
         for t, old, new in gate_changes:
             if not alert.applies_to(t):
                 continue

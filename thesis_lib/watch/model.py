@@ -199,7 +199,7 @@ class Watchlist(Model):
         for ticker in value:
             if ticker in seen:
                 raise PydanticCustomError(
-                    "duplicate", "{ticker!r} is listed twice", {"ticker": ticker,
+                    "duplicate", "'{ticker}' is listed twice", {"ticker": ticker,
                                                                 "hint": "list it once"})
             seen.add(ticker)
         return value

@@ -19,18 +19,21 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import Field, PrivateAttr, field_validator
 from pydantic_core import PydanticCustomError
 
+from thesis_lib._bulk import collection_paused
 from thesis_lib.errors import DataError
 from thesis_lib.models._base import Model
 
-__all__ = ["Snapshot", "SnapshotBasket", "SnapshotRow", "SnapshotStore"]
+__all__ = ["Snapshot", "SnapshotBasket", "SnapshotColumns", "SnapshotRow", "SnapshotStore"]
 
 SNAPSHOT_FORMAT = "thesis-watch-snapshot"
 #: Leftover temporary files (from killed runs) older than this are removed by the next save.
@@ -82,6 +85,37 @@ class SnapshotBasket(Model):
         return made
 
 
+@dataclass(frozen=True)
+class SnapshotColumns:
+    """A snapshot's companies as columns, in the snapshot's order: what the watch diff
+    reads to compare whole universes at once.
+
+    ``rank`` is NaN for excluded companies; ``gates`` holds each company's gate names
+    joined by ``", "`` (empty when it passed).
+    """
+
+    tickers: pd.Index
+    score: np.ndarray
+    rank: np.ndarray
+    gates: np.ndarray
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[SnapshotRow]) -> SnapshotColumns:
+        return cls(
+            tickers=pd.Index([r.ticker for r in rows], dtype="string"),
+            score=np.array([r.score for r in rows], dtype=np.float64),
+            rank=np.array([math.nan if r.rank is None else r.rank for r in rows],
+                          dtype=np.float64),
+            gates=np.array([", ".join(r.excluded_by) for r in rows], dtype=object))
+
+    def in_top(self, n: int) -> np.ndarray:
+        """Positions of the companies ranked ``n`` or better, best first (ties by ticker)."""
+        with np.errstate(invalid="ignore"):
+            found = np.flatnonzero(self.rank <= n)
+        order = np.lexsort((self.tickers.to_numpy()[found], self.rank[found]))
+        return found[order]
+
+
 class Snapshot(Model):
     """A watchlist's screen at one moment: every company's score, rank and gate outcome,
     and the basket's weights when the watchlist has a ``[basket]`` table.
@@ -102,28 +136,58 @@ class Snapshot(Model):
     companies: tuple[SnapshotRow, ...] = ()
     basket: SnapshotBasket | None = None
 
-    _rows: dict[str, SnapshotRow] = PrivateAttr(default_factory=dict)
+    _rows: dict[str, SnapshotRow] | None = PrivateAttr(default=None)
+    _columns: SnapshotColumns | None = PrivateAttr(default=None)
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._rows = {row.ticker: row for row in self.companies}
+    @field_validator("companies")
+    @classmethod
+    def _unique_tickers(cls, value: tuple[SnapshotRow, ...]) -> tuple[SnapshotRow, ...]:
+        if len({row.ticker for row in value}) == len(value):
+            return value
+        seen: set[str] = set()
+        for row in value:
+            if row.ticker in seen:
+                raise PydanticCustomError(
+                    "duplicate_ticker", "ticker {ticker} appears twice",
+                    {"ticker": row.ticker, "hint": "a snapshot has one row per company"})
+            seen.add(row.ticker)
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        # Equal when the fields are: the cached views below do not count.
+        if not isinstance(other, Snapshot):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__.values()))
+
+    @property
+    def columns(self) -> SnapshotColumns:
+        """The companies as columns (built once, on first use)."""
+        if self._columns is None:
+            self._columns = SnapshotColumns.of_rows(self.companies)
+        return self._columns
 
     def row(self, ticker: str) -> SnapshotRow | None:
         """The row of ``ticker``, or None if the company was not in the screen."""
-        return self._rows.get(ticker)
+        where = self.columns.tickers.get_indexer([ticker])[0]
+        return None if where < 0 else self.companies[where]
 
     @property
     def rows(self) -> Mapping[str, SnapshotRow]:
         """Every row by ticker (read it once and look up in the mapping in loops)."""
+        if self._rows is None:
+            self._rows = {row.ticker: row for row in self.companies}
         return self._rows
 
     @property
     def tickers(self) -> tuple[str, ...]:
-        return tuple(self._rows)
+        return tuple(row.ticker for row in self.companies)
 
     def in_top(self, n: int) -> list[SnapshotRow]:
         """Ranked companies with rank <= ``n``, best first."""
-        rows = [r for r in self.companies if r.rank is not None and r.rank <= n]
-        return sorted(rows, key=lambda r: (r.rank, r.ticker))
+        return [self.companies[i] for i in self.columns.in_top(n)]
 
     @classmethod
     def from_result(
@@ -139,34 +203,43 @@ class Snapshot(Model):
     ) -> Snapshot:
         """Snapshot a :class:`~thesis_lib.ScreenResult` (every company, in rank order) and,
         if given, the weights of a :class:`~thesis_lib.basket.Basket` built from it."""
+        with collection_paused():
+            return cls._from_result(result, watchlist=watchlist, top=top, taken_at=taken_at,
+                                    universe=universe, prices=prices, basket=basket)
+
+    @classmethod
+    def _from_result(cls, result: Any, *, watchlist: str, top: int, taken_at: dt.datetime,
+                     universe: str, prices: str | None, basket: Any) -> Snapshot:
         scores = result.scores
-        frame = result.frame.reindex(scores.index)
         n = len(scores)
+        shown = [c for c in ("name", "primary_layer") if c in result.frame.columns]
+        frame = result.frame[shown].reindex(scores.index)
         tickers = [str(t) for t in scores.index.tolist()]
         names = (frame["name"].astype("string").fillna("").tolist() if "name" in frame.columns
                  else [""] * n)
         layers = (frame["primary_layer"].astype("object").where(frame["primary_layer"].notna(),
                                                                 None).tolist()
                   if "primary_layer" in frame.columns else [None] * n)
-        values = np.round(scores["score"].to_numpy(dtype=np.float64), 10).tolist()
-        ranks = scores["rank"].astype("object").where(scores["rank"].notna(), None).tolist()
+        score = np.round(scores["score"].to_numpy(dtype=np.float64), 10)
+        rank = scores["rank"].to_numpy(dtype=np.float64, na_value=np.nan)
         passed = scores["passed"].to_numpy(dtype=bool).tolist()
-        reasons = scores["excluded_by"].astype("object").where(
-            scores["excluded_by"].notna(), None).tolist()
+        gates = scores["excluded_by"].astype("object").where(
+            scores["excluded_by"].notna(), "").to_numpy(dtype=object)
         # The screen's own values: already checked, so the rows skip validation.
-        rows = [
-            SnapshotRow.model_construct(
-                ticker=t, name=str(name), layer=None if layer is None else str(layer),
-                score=score, rank=None if rank is None else int(rank), passed=ok,
-                excluded_by=tuple(str(why).split(", ")) if why else ())
-            for t, name, layer, score, rank, ok, why in zip(
-                tickers, names, layers, values, ranks, passed, reasons, strict=True)
-        ]
+        rows = SnapshotRow.trusted_rows({
+            "ticker": tickers, "name": [str(name) for name in names],
+            "layer": [None if layer is None else str(layer) for layer in layers],
+            "score": score.tolist(),
+            "rank": [None if r != r else int(r) for r in rank.tolist()],
+            "passed": passed,
+            "excluded_by": [tuple(str(why).split(", ")) if why else () for why in gates]})
         snapshot: Snapshot = cls(
             watchlist=watchlist, taken_at=taken_at.astimezone(dt.UTC), universe=universe,
             pack=result.pack.id, pack_version=result.pack.version, prices=prices, top=top,
             companies=tuple(rows),
             basket=None if basket is None else SnapshotBasket.from_basket(basket))
+        snapshot._columns = SnapshotColumns(
+            tickers=pd.Index(tickers, dtype="string"), score=score, rank=rank, gates=gates)
         return snapshot
 
     def to_json(self) -> str:
