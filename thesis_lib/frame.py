@@ -156,6 +156,8 @@ def check_frame(frame: pd.DataFrame, *, what: str = "screening frame") -> pd.Dat
             )
             continue
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if len(values) and values.min() >= 0 and values.max() <= 1 + FRACTION_TOLERANCE:
+            continue  # two reductions settle the usual case (NaN makes them fail: look)
         # A company's shares may add up to 1 + SHARE_TOLERANCE (rounding), and so may
         # the totals built from them.
         bad = (values < 0) | (values > 1 + FRACTION_TOLERANCE)

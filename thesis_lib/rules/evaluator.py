@@ -190,7 +190,8 @@ class _Evaluator:
                 result = self.owned.pop(id(raw))  # handed to the caller, out of the pool
             else:
                 result = np.array(raw, dtype=np.float64)
-            np.copyto(result, _NAN, where=np.isinf(result))
+            if not isinstance(node, Compare):  # a comparison gives 1, 0 or NaN only
+                np.copyto(result, _NAN, where=np.isinf(result))
         elif isinstance(raw, float):
             result = np.full(self.n, raw if math.isfinite(raw) else _NAN)
         else:  # pragma: no cover - the checker rules out text results
@@ -225,7 +226,18 @@ class _Evaluator:
                 ) from error
         if cache is not None:
             cache[key] = array
+            # The column lives as long as the cache, so its id stays its own.
+            bad = ~np.isfinite(array)
+            masks = cache.setdefault(("column masks", self.n), {})
+            masks[id(array)] = bad if bad.any() else False
         return array
+
+    @property
+    def _column_masks(self) -> dict[int, _Mask | bool] | None:
+        if self.cache is None:
+            return None
+        masks: dict[int, _Mask | bool] | None = self.cache.get(("column masks", self.n))
+        return masks
 
     def text(self, name: str) -> _Text:
         cache = self.cache
@@ -358,9 +370,23 @@ class _Evaluator:
             np.copyto(out, equal if op == "==" else np.logical_not(equal))
             np.copyto(out, unknown, where=missing)
             return out
-        np.copyto(out, _COMPARE_UFUNCS[op](a, b))
-        set_where(out, _nonfinite(a, b), unknown)
+        _COMPARE_UFUNCS[op](a, b, out=out)  # 1.0 / 0.0, written straight into the buffer
+        set_where(out, self._nonfinite(a, b), unknown)
         return out
+
+    def _nonfinite(self, a: Value, b: Value) -> _Mask | bool:
+        """Where ``a`` or ``b`` is missing or infinite; a column's own mask is worked out
+        once per screen (rules comparing the same column share it)."""
+        known = self._column_masks or {}
+        mask: _Mask | bool = False
+        for x in (a, b):
+            own = known.get(id(x), None) if isinstance(x, np.ndarray) else None
+            part = own if own is not None else _nonfinite(x)
+            if part is True:
+                return True
+            if part is not False:
+                mask = part if mask is False else np.logical_or(mask, part)
+        return mask
 
     def _logic(self, node: Logic) -> _Val:
         return self._from3(self._logic3(node))

@@ -12,6 +12,7 @@ value; missing values take no part in them.
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,40 +44,37 @@ def column_array(frame: pd.DataFrame, name: str) -> np.ndarray:
     return texts
 
 
+_NONE_MISSING = np.zeros(0, dtype=bool)  # stands for "no value missing" (never indexed)
+
+
 def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
     """Score a checked screening ``frame`` with ``pack``: the rule engine itself.
 
     Callers go through :func:`thesis_lib.screen`, which checks the data, attaches market
-    data and then calls this.
+    data and then calls this. Each rule's raw values are read once here and not kept:
+    :attr:`ScreenResult.value_matrix` evaluates them again, the same way, when asked.
     """
     n = len(frame)
     rules = pack.rules
-    needed: set[str] = set()
-    for rule in rules:
-        needed |= pack.expression(rule.id).columns
-    absent = {c for c in needed if c not in frame.columns}
-    env: dict[str, np.ndarray] = {}
-    for column in needed:
-        env[column] = np.full(n, np.nan) if column in absent else column_array(frame, column)
-
+    env, absent = _environment(frame, pack)
     # One row per rule, so that each rule writes contiguous memory.
-    values = np.empty((len(rules), n), dtype=np.float64)
-    contributions = np.zeros((len(rules), n), dtype=np.float64)
+    contributions = np.empty((len(rules), n), dtype=np.float64)
     status = np.zeros((len(rules), n), dtype=np.int8)
     excluded = np.zeros(n, dtype=bool)
     cache: dict[object, np.ndarray] = {}
     tickers = frame.index
     for j, rule in enumerate(rules):
         expression = pack.expression(rule.id)
-        value = values[j]
-        value[:] = expression.evaluate(env, n, cache)
-        missing = ~np.isfinite(value)
-        any_missing = bool(missing.any())
+        value = np.broadcast_to(expression.evaluate(env, n, cache), (n,))
+        # One reduction settles the usual case: the sum is finite only if every value is.
+        any_missing = n > 0 and not math.isfinite(np.add.reduce(value))
+        missing = ~np.isfinite(value) if any_missing else _NONE_MISSING
+        any_missing = any_missing and bool(missing.any())
         if any_missing:
-            value[missing] = np.nan
             _apply_missing(rule, missing, status[j], excluded, tickers,
                            sorted(expression.columns & absent))
         if rule.kind == "gate":
+            contributions[j] = 0.0
             failed = value == 0.0
             if any_missing and rule.missing == "zero":
                 failed |= missing
@@ -86,21 +84,47 @@ def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
             np.multiply(value, rule.sign * rule.weight, out=contributions[j])
             if any_missing:
                 contributions[j, missing] = 0.0
-    return ScreenResult(frame=frame, pack=pack, value_matrix=values.T,
-                        contribution_matrix=contributions.T, status=status.T,
-                        excluded_mask=excluded, absent=frozenset(absent))
+    return ScreenResult(frame=frame, pack=pack, contribution_matrix=contributions.T,
+                        status=status.T, excluded_mask=excluded, absent=frozenset(absent))
 
 
-def _rank_order(score: np.ndarray, passed: np.ndarray, tickers: pd.Index) -> np.ndarray:
+def _environment(frame: pd.DataFrame, pack: RulePack) -> tuple[dict[str, np.ndarray], set[str]]:
+    """The columns the pack's expressions read, as arrays (all-NaN for a column the frame
+    lacks), and the names of those absent columns."""
+    needed: set[str] = set()
+    for rule in pack.rules:
+        needed |= pack.expression(rule.id).columns
+    absent = {c for c in needed if c not in frame.columns}
+    n = len(frame)
+    env = {column: np.full(n, np.nan) if column in absent else column_array(frame, column)
+           for column in needed}
+    return env, absent
+
+
+def rule_values(frame: pd.DataFrame, pack: RulePack) -> np.ndarray:
+    """Ticker x rule: every rule's raw value over ``frame``, NaN where missing or not
+    finite; the values :func:`score_frame` scored with (same expressions, same inputs)."""
+    n = len(frame)
+    env, _ = _environment(frame, pack)
+    values = np.empty((n, len(pack.rules)), dtype=np.float64, order="F")
+    cache: dict[object, np.ndarray] = {}
+    for j, rule in enumerate(pack.rules):
+        values[:, j] = pack.expression(rule.id).evaluate(env, n, cache)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def _rank_order(key: np.ndarray, passed: np.ndarray, tickers: pd.Index) -> np.ndarray:
     """Row order: passed first, then by score (high first), ties by ticker.
 
-    Sorting on rounded scores keeps the order independent of the input row order; only
-    rows that tie are sorted by ticker, so the usual case sorts no strings. When the rows
-    already come in ticker order (pandas caches that on the index), the stable sort has
-    broken the ties already.
+    ``key`` is the score rounded to 12 decimals: sorting on it keeps the order
+    independent of the input row order; only rows that tie are sorted by ticker, so the
+    usual case sorts no strings. When the rows already come in ticker order (pandas
+    caches that on the index), the stable sort has broken the ties already.
     """
-    key = np.round(score, 12)
-    order = np.lexsort((-key, ~passed))
+    # With every row passed, one stable sort on the key orders as the lexsort does.
+    order = (np.argsort(-key, kind="stable") if passed.all()
+             else np.lexsort((-key, ~passed)))
     if tickers.is_monotonic_increasing:
         return order
     k, p = key[order], passed[order]
@@ -149,7 +173,6 @@ class ScreenResult:
 
     frame: pd.DataFrame
     pack: RulePack
-    value_matrix: np.ndarray = field(repr=False)
     contribution_matrix: np.ndarray = field(repr=False)
     status: np.ndarray = field(repr=False)
     excluded_mask: np.ndarray = field(repr=False)
@@ -167,6 +190,15 @@ class ScreenResult:
         return [r.id for r in self.pack.rules]
 
     @property
+    def value_matrix(self) -> np.ndarray:
+        """Ticker x rule (rows as in :attr:`frame`): each rule's raw value, NaN where
+        missing. Evaluated on first use, not during the screen."""
+        if "values" not in self._cache:
+            self._cache["values"] = rule_values(self.frame, self.pack)
+        matrix: np.ndarray = self._cache["values"]
+        return matrix
+
+    @property
     def scores(self) -> pd.DataFrame:
         if "scores" not in self._cache:
             self._cache["scores"] = self._build_scores()
@@ -176,37 +208,48 @@ class ScreenResult:
     def _build_scores(self) -> pd.DataFrame:
         score = self.contribution_matrix.sum(axis=1)
         passed = ~self.excluded_mask
-        order = _rank_order(score, passed, self.frame.index)
+        key = np.round(score, 12)
+        order = _rank_order(key, passed, self.frame.index)
         rank = np.full(len(score), -1, dtype=np.int64)
         ranked = order[passed[order]]
         if len(ranked):
-            s = np.round(score[ranked], 12)
+            s = key[ranked]
             new_group = np.r_[True, s[1:] != s[:-1]]
             positions = np.arange(1, len(ranked) + 1)
             rank[ranked] = np.maximum.accumulate(np.where(new_group, positions, 0))
+        reasons = self._exclusion_reasons()
+        rank = rank[order]
+        out = pd.DataFrame(
+            {
+                "score": score[order],
+                "rank": pd.arrays.IntegerArray(rank, mask=rank < 1),
+                "passed": passed[order],
+                # Text only where some rule excluded the company.
+                "excluded_by": (pd.array(reasons[order], dtype="string")
+                                if reasons is not None else
+                                pd.array(np.full(len(score), None, dtype=object),
+                                         dtype="string")),
+            },
+            index=self.frame.index.take(order),
+        )
+        self._cache["order"] = order
+        return out
+
+    def _exclusion_reasons(self) -> np.ndarray | None:
+        """Per row, the ids of the rules that excluded it joined by ", " (None where none
+        did); None when no rule excluded anyone."""
+        if not self.excluded_mask.any():
+            return None
         hits = (self.status == FAILED) | (self.status == EXCLUDED)
-        excluding = np.flatnonzero(hits.any(axis=0))
-        reasons = np.full(len(score), None, dtype=object)
-        for j in excluding:
+        reasons = np.full(len(self.excluded_mask), None, dtype=object)
+        for j in np.flatnonzero(hits.any(axis=0)):
             rule_id = self.pack.rules[j].id
             col = hits[:, j]
             first = col & (reasons == None)  # noqa: E711 (elementwise comparison)
             reasons[first] = rule_id
             later = col & ~first
             reasons[later] = reasons[later] + ", " + rule_id
-        out = pd.DataFrame(
-            {
-                "score": score,
-                "rank": pd.arrays.IntegerArray(rank, mask=rank < 1),
-                "passed": passed,
-                # Text only where some rule excluded the company.
-                "excluded_by": (pd.array(reasons, dtype="string") if len(excluding) else
-                                pd.Series(pd.NA, index=self.frame.index, dtype="string")),
-            },
-            index=self.frame.index,
-        )
-        self._cache["order"] = order
-        return out.take(order)
+        return reasons
 
     @property
     def contributions(self) -> pd.DataFrame:
