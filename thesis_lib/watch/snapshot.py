@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
+from thesis_lib._files import loads_json, read_text
 from thesis_lib.errors import DataError
 from thesis_lib.models._base import Model
 
@@ -47,7 +48,7 @@ class SnapshotRow(Model):
     layer: str | None = None
     score: float = Field(allow_inf_nan=False)
     rank: int | None = Field(default=None, ge=1)
-    passed: bool
+    passed: StrictBool
     excluded_by: tuple[str, ...] = ()
 
 
@@ -178,12 +179,8 @@ class Snapshot(Model):
     @classmethod
     def from_json(cls, text: str, *, file: str | None = None) -> Snapshot:
         """Read a snapshot back; :class:`DataError` naming ``file`` if it is damaged."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column "
-                            f"{exc.colno})", file=file,
-                            hint="the file is damaged (a partial or edited write?)") from None
+        data = loads_json(text, file=file,
+                          fix="the file is damaged (a partial or edited write?)")
         if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
             raise DataError("not a thesis watch snapshot", file=file,
                             hint="snapshot files are written by `thesis watch`")
@@ -233,13 +230,8 @@ class SnapshotStore:
     def load(self, path: str | os.PathLike[str]) -> Snapshot:
         """Read one snapshot file; :class:`DataError` if it is missing or damaged."""
         file = Path(path)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise DataError("not a text file", file=str(file),
-                            hint="the file is damaged") from None
-        except OSError as exc:
-            raise DataError(f"cannot read the snapshot: {exc.strerror}", file=str(file)) from None
+        text = read_text(file, what="snapshot",
+                         fix="the file is damaged; move it aside to start afresh")
         return Snapshot.from_json(text, file=str(file))
 
     def load_latest(self) -> tuple[Path, Snapshot] | None:
