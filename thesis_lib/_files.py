@@ -27,7 +27,6 @@ import json
 import os
 import re
 import stat
-from pathlib import Path
 from typing import Any
 
 from thesis_lib.errors import DataError, ThesisError
@@ -36,6 +35,8 @@ __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
     "MAX_FILE_BYTES_ENV",
     "MAX_JSON_DEPTH",
+    "check_file",
+    "decode_text",
     "display_path",
     "loads_json",
     "max_file_bytes",
@@ -92,7 +93,7 @@ def _stat_problem(exc: OSError, what: str) -> tuple[str, str]:
     if isinstance(exc, FileNotFoundError):
         return f"{what} not found", "check the path"
     if exc.errno == errno.ELOOP:
-        return ("a symbolic link loop (the link points back at itself)",
+        return ("a symbolic link loop: the link leads back to itself",
                 "point the link at a real file, or give the file's own path")
     if isinstance(exc, NotADirectoryError):
         return ("a part of the path is a file, not a folder",
@@ -105,14 +106,10 @@ def _stat_problem(exc: OSError, what: str) -> tuple[str, str]:
     return f"cannot read the file: {reason}", "check the path and the file"
 
 
-def read_bytes(path: _PathLike, *, error: type[ThesisError] = DataError,
-               what: str = "file", limit: int | None = None) -> bytes:
-    """The bytes of the regular file at ``path``, at most ``limit`` of them.
-
-    ``limit`` defaults to :func:`max_file_bytes`. Anything else (see the module docstring)
-    raises ``error`` naming the file, what is wrong and how to fix it; ``what`` names the
-    file in messages (``"price file not found"``).
-    """
+def check_file(path: _PathLike, *, error: type[ThesisError] = DataError, what: str = "file",
+               limit: int | None = None) -> None:
+    """Raise ``error`` unless ``path`` names a regular file within the size cap (nothing is
+    opened: a FIFO or a device is refused before it could block)."""
     cap = max_file_bytes(error=error) if limit is None else limit
     name = display_path(path)
     if "\x00" in os.fspath(path):
@@ -124,6 +121,19 @@ def read_bytes(path: _PathLike, *, error: type[ThesisError] = DataError,
         message, hint = _stat_problem(exc, what)
         raise error(message, file=name, hint=hint) from None
     _check_kind(info, name, error=error, cap=cap)
+
+
+def read_bytes(path: _PathLike, *, error: type[ThesisError] = DataError,
+               what: str = "file", limit: int | None = None) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    ``limit`` defaults to :func:`max_file_bytes`. Anything else (see the module docstring)
+    raises ``error`` naming the file, what is wrong and how to fix it; ``what`` names the
+    file in messages (``"price file not found"``).
+    """
+    cap = max_file_bytes(error=error) if limit is None else limit
+    name = display_path(path)
+    check_file(path, error=error, what=what, limit=cap)
     # O_NONBLOCK: if the path was swapped for a FIFO since the check, opening cannot block.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
@@ -165,7 +175,7 @@ def _check_kind(info: os.stat_result, name: str, *, error: type[ThesisError], ca
                 else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
                 else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
         raise error(f"not a regular file: it is {kind}", file=name,
-                    hint="give the path of an ordinary file (special files are never read)")
+                    hint="give the path of an ordinary file; special files are never read")
     if info.st_size > cap:
         raise error(_too_large(info.st_size, cap), file=name,
                     hint=f"set {MAX_FILE_BYTES_ENV} to a larger number of bytes to read it")
@@ -239,9 +249,3 @@ def read_json(path: _PathLike, *, error: type[ThesisError] = DataError, what: st
     return loads_json(text, file=display_path(path), error=error, max_depth=max_depth, fix=fix)
 
 
-def is_readable_file(path: _PathLike) -> bool:
-    """True if ``path`` names an existing regular file (never raises)."""
-    try:
-        return "\x00" not in os.fspath(path) and Path(path).is_file()
-    except (OSError, ValueError):
-        return False

@@ -125,7 +125,7 @@ def _check_not_negative(frame: pd.DataFrame, *, where: str | None, what: str,
         at = ""
         item = f"ticker {str(frame.index[row])!r}"
     kind = "negative" if value < 0 else "not finite"
-    raise MarketDataError(f"{what} {value:g}{at} is {kind}", file=where, item=item, field=what,
+    raise MarketDataError(f"{value:g}{at} is {kind}", file=where, item=item, field=what,
                           hint=f"{what} must be 0 or more; fix the value, or leave the cell "
                                "empty if it is unknown")
 
@@ -323,7 +323,7 @@ def _csv_shape_problem(text: str) -> str | None:
                 width = len(row)
             elif len(row) != width:
                 line = reader.line_num
-                cut = " (the last line: was the file cut short?)" \
+                cut = "; it is the last line: was the file cut short?" \
                     if _is_last_row(text, line) else ""
                 return f"line {line} has {len(row)} fields but the header has {width}{cut}"
     except csv.Error as exc:

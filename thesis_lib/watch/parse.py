@@ -163,8 +163,8 @@ def load_watchlist(path: str | Path) -> Watchlist:
     data = read_toml(file)
     if not data:
         raise DataError("the watchlist file is empty", file=display_path(file),
-                        hint='set what to watch, at least e.g. top = 10 (with universe = ..., '
-                             'pack = ... and [[alerts]]); see thesis_lib.watch for the format')
+                        hint='say what to watch, e.g. top = 10, universe = ..., pack = ... and '
+                             '[[alerts]] tables; see thesis_lib.watch for the format')
     return parse_watchlist(data, file=file)
 
 

@@ -34,6 +34,9 @@ from thesis_lib.models._base import Model
 __all__ = ["Snapshot", "SnapshotBasket", "SnapshotRow", "SnapshotStore"]
 
 SNAPSHOT_FORMAT = "thesis-watch-snapshot"
+#: How to fix a snapshot that cannot be read.
+_DAMAGED = ("the file is damaged, perhaps by a partial or edited write; move it aside "
+            "(out of the state folder) and the next run starts a new baseline")
 #: Leftover temporary files (from killed runs) older than this are removed by the next save.
 STALE_TEMP_SECONDS = 3600
 
@@ -179,8 +182,7 @@ class Snapshot(Model):
     @classmethod
     def from_json(cls, text: str, *, file: str | None = None) -> Snapshot:
         """Read a snapshot back; :class:`DataError` naming ``file`` if it is damaged."""
-        data = loads_json(text, file=file,
-                          fix="the file is damaged (a partial or edited write?)")
+        data = loads_json(text, file=file, fix=_DAMAGED)
         if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
             raise DataError("not a thesis watch snapshot", file=file,
                             hint="snapshot files are written by `thesis watch`")
@@ -230,8 +232,7 @@ class SnapshotStore:
     def load(self, path: str | os.PathLike[str]) -> Snapshot:
         """Read one snapshot file; :class:`DataError` if it is missing or damaged."""
         file = Path(path)
-        text = read_text(file, what="snapshot",
-                         fix="the file is damaged; move it aside to start afresh")
+        text = read_text(file, what="snapshot", fix=_DAMAGED)
         return Snapshot.from_json(text, file=str(file))
 
     def load_latest(self) -> tuple[Path, Snapshot] | None:
