@@ -333,7 +333,7 @@ def _csv_shape_problem(text: str) -> str | None:
 
 def _is_last_row(text: str, line: int) -> bool:
     """Whether ``line`` (1-based) is the last non-blank line of ``text``."""
-    lines = text.splitlines()
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as csv counts
     while lines and not lines[-1].strip():
         lines.pop()
     return line == len(lines)
