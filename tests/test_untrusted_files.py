@@ -389,6 +389,18 @@ def test_an_alert_kind_that_is_not_a_string_is_a_typed_error(tmp_path: Path,
 # -- the reader itself ------------------------------------------------------------------------
 
 
+@POSIX
+def test_a_path_swapped_for_a_fifo_after_the_check_still_cannot_block(
+    fifo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import thesis_lib._files as files
+
+    monkeypatch.setattr(files, "check_file", lambda *args, **kwargs: None)  # lose the race
+    with pytest.raises(DataError) as info:
+        read_bytes(fifo)
+    _names_file_and_fix(info.value, fifo, "FIFO")
+
+
 def test_read_text_of_a_missing_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(RuleError) as info:
         read_text(tmp_path / "none.toml", error=RuleError, what="pack file")
