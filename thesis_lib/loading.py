@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from thesis_lib._files import display_path, read_text
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import ChainError, DataError, Problem, ThesisError
 from thesis_lib.models import Evidence, Link, Scenario, SupplyChain, Universe
@@ -37,27 +38,22 @@ def data_path(name: str) -> Path:
 
 
 def read_toml(path: PathLike, *, error: type[ThesisError] = DataError) -> dict[str, Any]:
-    """Read a TOML file; missing, unreadable or malformed files raise ``error`` naming the file."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise error("file not found", file=str(p), hint="check the path") from None
-    except IsADirectoryError:
-        raise error("is a directory, not a file", file=str(p)) from None
-    except OSError as exc:
-        raise error(f"cannot read the file: {exc.strerror}", file=str(p)) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise error(
-            "not a text file (it is not UTF-8)", file=str(p), hint="save it as UTF-8 TOML"
-        ) from None
+    """Read a TOML file; missing, unreadable or malformed files raise ``error`` naming the file.
+
+    The file is read by :func:`thesis_lib._files.read_text`: it must be a regular file no
+    larger than the size cap (64 MiB, or ``THESIS_MAX_FILE_BYTES``) in UTF-8, a leading
+    byte-order mark allowed.
+    """
+    text = read_text(path, error=error, fix="save it as UTF-8 TOML")
+    file = display_path(path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise error(f"not valid TOML: {exc}", file=str(p),
+        raise error(f"not valid TOML: {exc}", file=file,
                     hint="check the syntax at the line and column given") from None
+    except RecursionError:
+        raise error("not valid TOML: arrays or tables nested too deeply", file=file,
+                    hint="flatten the nesting") from None
 
 
 def _resolve(source: PathLike | None, builtins: Mapping[str, str], default: str) -> Path:
@@ -74,7 +70,8 @@ def _unknown_name(source: PathLike | None, builtins: Mapping[str, str], path: Pa
         isinstance(source, str)
         and source not in builtins
         and not source.endswith(".toml")
-        and not path.exists()
+        and "\x00" not in source
+        and not os.path.lexists(path)  # a dangling link or a loop is read (and reported)
     )
 
 
@@ -161,6 +158,10 @@ def load_universe(source: PathLike | None = None) -> Universe:
         )
     data = dict(read_toml(path))
     file = str(path)
+    if not data:
+        raise DataError("the universe file is empty", file=file,
+                        hint="list the companies as [[companies]] tables with ticker, name, "
+                             "country, currency and exposures")
     chain_spec = data.pop("chain", DEFAULT_CHAIN)
     if isinstance(chain_spec, str):
         if chain_spec in BUILTIN_CHAINS:

@@ -104,6 +104,11 @@ def check_file(path: str, kind: str | None = None) -> tuple[str | None, list[Pro
             data = read_toml(path)
         except ThesisError as exc:
             return None, list(exc.problems), ""
+        if not data:
+            return None, [Problem("the file is empty", file=path,
+                                  hint="a universe has [[companies]], a pack [[rules]], a "
+                                       "watchlist pack/universe/top/[[alerts]], a chain "
+                                       "[[layers]]")], ""
         kind = detect_kind(data)
         if kind is None:
             return None, [Problem(

@@ -20,8 +20,10 @@ in the quote currency; computed from the prices when absent).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import importlib.util
+import io
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from thesis_lib._files import display_path, read_bytes, read_text
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import MarketDataError, ProviderUnavailableError
 from thesis_lib.market._pandas import row_dict
@@ -103,6 +106,28 @@ def _numeric(frame: pd.DataFrame, *, where: str | None, what: str) -> pd.DataFra
             hint="leave the cell empty for a missing value",
         )
     return out
+
+
+def _check_not_negative(frame: pd.DataFrame, *, where: str | None, what: str,
+                        dated: bool = True) -> None:
+    """A :class:`MarketDataError` naming the first negative or infinite value, if any."""
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = (values < 0) | np.isinf(values)
+    if not bad.any():
+        return
+    row, col = (int(i) for i in np.argwhere(bad)[0])
+    value = float(values[row, col])
+    if dated:
+        day = frame.index[row]
+        at = f" on {day.date()}" if isinstance(day, pd.Timestamp) else ""
+        item = f"ticker {str(frame.columns[col])!r}"
+    else:
+        at = ""
+        item = f"ticker {str(frame.index[row])!r}"
+    kind = "negative" if value < 0 else "not finite"
+    raise MarketDataError(f"{value:g}{at} is {kind}", file=where, item=item, field=what,
+                          hint=f"{what} must be 0 or more; fix the value, or leave the cell "
+                               "empty if it is unknown")
 
 
 def _parse_prices(frame: pd.DataFrame, where: str | None) -> _Prices:
@@ -244,6 +269,8 @@ def _finish_prices(close: pd.DataFrame, volume: pd.DataFrame, where: str | None)
     if close.empty or close.notna().sum().sum() == 0:
         raise MarketDataError("the prices hold no values", file=where,
                               hint="check the file or frame you passed")
+    _check_not_negative(close, where=where, what="close")
+    _check_not_negative(volume, where=where, what="volume")
     return _Prices(close=close, volume=volume)
 
 
@@ -275,20 +302,62 @@ def _parse_snapshot(frame: pd.DataFrame, where: str | None) -> pd.DataFrame:
     for column in table.columns:
         if column != "currency":
             table[column] = _numeric(table[[column]], where=where, what=column)[column]
+            if column in ("shares", "market_cap", "adv"):
+                _check_not_negative(table[[column]], where=where, what=column, dated=False)
     if "currency" in table.columns:
         table["currency"] = table["currency"].astype("str").str.strip()
     return table
 
 
-def _read_table(path: Path, *, what: str) -> pd.DataFrame:
+def _csv_shape_problem(text: str) -> str | None:
+    """What is wrong with the first row whose field count differs from the header's (or
+    with a quote left open), naming its line; None if every row fits. Blank lines are
+    skipped, as pandas does."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    width: int | None = None
     try:
-        return pd.read_csv(path)
-    except FileNotFoundError:
-        raise MarketDataError(f"{what} file not found", file=str(path),
-                              hint="check the path") from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise MarketDataError(f"{what} file could not be read as CSV ({exc})",
-                              file=str(path)) from None
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) != width:
+                line = reader.line_num
+                cut = "; it is the last line: was the file cut short?" \
+                    if _is_last_row(text, line) else ""
+                return f"line {line} has {len(row)} fields but the header has {width}{cut}"
+    except csv.Error as exc:
+        return f"line {reader.line_num}: {exc}"
+    return None
+
+
+def _is_last_row(text: str, line: int) -> bool:
+    """Whether ``line`` (1-based) is the last non-blank line of ``text``."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as csv counts
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return line == len(lines)
+
+
+def _read_table(path: Path, *, what: str) -> pd.DataFrame:
+    file = display_path(path)
+    text = read_text(path, error=MarketDataError, what=f"{what} file",
+                     fix="save the table as UTF-8 CSV")
+    if not text.strip():
+        raise MarketDataError(f"the {what} file is empty", file=file,
+                              hint="write a header line, e.g. date,ticker,close, then one row per "
+                                   "value")
+    problem = _csv_shape_problem(text)
+    if problem is not None:
+        raise MarketDataError(f"{what} file is not valid CSV: {problem}", file=file,
+                              hint="give every row as many comma-separated fields as the "
+                                   "header, and quote values that contain commas")
+    try:
+        return pd.read_csv(io.StringIO(text))
+    except (ValueError, pd.errors.ParserError) as exc:
+        detail = " ".join(str(exc).split())
+        raise MarketDataError(f"{what} file could not be read as CSV ({detail})", file=file,
+                              hint="check the line given") from None
 
 
 def _read_parquet(path: Path, *, what: str) -> pd.DataFrame:
@@ -300,14 +369,13 @@ def _read_parquet(path: Path, *, what: str) -> pd.DataFrame:
             file=str(path),
             hint="pip install pyarrow, or save the prices as CSV",
         )
+    raw = read_bytes(path, error=MarketDataError, what=f"{what} file")
     try:
-        return pd.read_parquet(path)
-    except FileNotFoundError:
-        raise MarketDataError(f"{what} file not found", file=str(path),
-                              hint="check the path") from None
+        return pd.read_parquet(io.BytesIO(raw))
     except (OSError, ValueError) as exc:
         raise MarketDataError(f"{what} file could not be read as Parquet ({exc})",
-                              file=str(path)) from None
+                              file=display_path(path),
+                              hint="check that it is a Parquet file, or save it as CSV") from None
 
 
 def _read_any(path: str | Path, *, what: str) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from thesis_lib._files import check_file
 from thesis_lib.errors import MarketDataError
 from thesis_lib.market.base import MarketDataProvider
 from thesis_lib.market.cache import CachedProvider
@@ -38,14 +39,24 @@ def price_provider(source: str | os.PathLike[str], *,
         # Raises ProviderUnavailableError (with the install hint) without the extra.
         return CachedProvider(YFinanceProvider())
     path = Path(source)
-    if not path.is_file():
+    try:
+        check_file(path, error=MarketDataError, what="price file")
+    except MarketDataError as exc:
+        if exc.problem.message != "price file not found":
+            raise
         raise MarketDataError(
-            "price file not found" if not path.exists() else "not a file", file=str(path),
+            "price file not found", file=exc.file,
             hint="give a CSV or Parquet file of prices (date, ticker, close[, volume]), "
-                 "or \"yfinance\"")
-    if snapshot is not None and not Path(snapshot).is_file():
-        raise MarketDataError("snapshot file not found", file=str(snapshot),
-                              hint="give a CSV of ticker, currency, shares, pe_forward, ...")
+                 "or \"yfinance\"") from None
+    if snapshot is not None:
+        try:
+            check_file(snapshot, error=MarketDataError, what="snapshot file")
+        except MarketDataError as exc:
+            if exc.problem.message != "snapshot file not found":
+                raise
+            raise MarketDataError(
+                "snapshot file not found", file=exc.file,
+                hint="give a CSV of ticker, currency, shares, pe_forward, ...") from None
     return FrameProvider.from_file(path, snapshot=snapshot)
 
 

@@ -145,7 +145,7 @@ _HINTS: dict[str, str] = {
     "float_parsing": "write a number",
     "int_type": "write a whole number",
     "int_parsing": "write a whole number",
-    "bool_type": "write true or false",
+    "bool_type": "write true or false, without quotes",
     "bool_parsing": "write true or false",
     "date_type": "write a date such as 2026-05-07 (unquoted in TOML)",
     "date_parsing": "write a date such as 2026-05-07 (unquoted in TOML)",

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
 from thesis_lib import _toml
@@ -100,7 +100,7 @@ class BasketRules(Model):
     pure_play: float | None = Field(default=None, gt=0.0, le=1.0, allow_inf_nan=False)
     fallback: float | None = Field(default=None, gt=0.0, le=1.0, allow_inf_nan=False)
     # eligibility
-    listed: bool = True
+    listed: StrictBool = True
     min_market_cap_usd: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
     min_adv_usd: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
     missing_market_data: Literal["exclude", "keep"] = "exclude"
@@ -112,7 +112,7 @@ class BasketRules(Model):
     layer_cap: float | None = Field(default=None, gt=0.0, le=1.0, allow_inf_nan=False)
     # rebalancing
     buffer: int = Field(default=3, ge=0)  # see below
-    buffer_fill: bool = True
+    buffer_fill: StrictBool = True
 
     @model_validator(mode="before")
     @classmethod

@@ -14,7 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from thesis_lib.models._base import Model
@@ -195,7 +202,7 @@ class Company(Model):
     name: str = Field(min_length=1)
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
-    listed: bool = True
+    listed: StrictBool = True
     note: str | None = None
     financials: Financials | None = None
     exposures: tuple[Exposure, ...] = ()

@@ -548,7 +548,8 @@ def load_pack(source: str | os.PathLike[str] = "one-layer-down") -> RulePack:
         path = data_path(BUILTIN_PACKS[source])
     else:
         path = Path(source)
-        if isinstance(source, str) and not source.endswith(".toml") and not path.exists():
+        if (isinstance(source, str) and not source.endswith(".toml") and "\x00" not in source
+                and not os.path.lexists(path)):
             raise RuleError(
                 f"no built-in pack named {source!r} and no such file",
                 hint=did_you_mean(source, BUILTIN_PACKS, what="packs"),

@@ -213,6 +213,15 @@ class _Screened:
     contributions: pd.DataFrame | None = None
 
 
+def _key(path: Path) -> str:
+    """The cache key of a universe file: its resolved path, or the path as written when it
+    cannot be resolved (a NUL byte, a symbolic-link loop; loading it reports why)."""
+    try:
+        return str(path.resolve())
+    except (OSError, ValueError, RuntimeError):
+        return str(path.absolute())
+
+
 class _Runner:
     def __init__(self, pack: RulePack, default: Universe | str | os.PathLike[str] | None):
         self.pack = pack
@@ -233,13 +242,13 @@ class _Runner:
             if isinstance(default, str) and default in BUILTIN_UNIVERSES:
                 return f"builtin:{default}", default, default
             path = Path(default)
-            return f"file:{path.resolve()}", str(default), path
+            return f"file:{_key(path)}", str(default), path
         if spec in BUILTIN_UNIVERSES:
             return f"builtin:{spec}", spec, spec
         path = Path(spec)
         if not path.is_absolute() and self.pack.source:
             path = Path(self.pack.source).parent / path
-        return f"file:{path.resolve()}", spec, path
+        return f"file:{_key(path)}", spec, path
 
     def _screen(self, exp: Expectation) -> _Screened:
         key, label, what = self._spec(exp)

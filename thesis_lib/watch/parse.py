@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from thesis_lib._files import display_path
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import DataError, Problem, ThesisError
 from thesis_lib.watch.model import (
@@ -86,11 +87,34 @@ def _kind_problems(data: Mapping[str, Any], file: str | None) -> list[Problem]:
         if kind is None:
             problems.append(Problem("required field is missing", file=file, item=where,
                                     field="kind", hint="one of " + ", ".join(ALERT_KINDS)))
+        elif not isinstance(kind, str):
+            problems.append(Problem(
+                f"'kind' must be a string, not {_toml_type(kind)}", file=file, item=where,
+                field="kind", hint='write one of ' + ", ".join(ALERT_KINDS)
+                + ' in quotes, e.g. kind = "enters_top"'))
         elif kind not in _ALERT_TYPES:
             problems.append(Problem(
                 f"unknown alert kind {kind!r}", file=file, item=where, field="kind",
                 hint=did_you_mean(str(kind), ALERT_KINDS, what="kinds")))
     return problems
+
+
+def _toml_type(value: object) -> str:
+    """How a TOML user would call the type of ``value``."""
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def _known_kind(alert: object) -> bool:
+    kind = alert.get("kind") if isinstance(alert, Mapping) else None
+    return isinstance(kind, str) and kind in _ALERT_TYPES
 
 
 def _default_id(path: Path) -> str:
@@ -108,8 +132,7 @@ def parse_watchlist(data: Mapping[str, Any], *, file: str | Path | None = None) 
     if problems:
         # Validate the rest too, so one run lists everything; drop pydantic's kind noise.
         alerts = raw.get("alerts")
-        indices = [i for i, a in enumerate(alerts)
-                   if isinstance(a, Mapping) and a.get("kind") in _ALERT_TYPES] \
+        indices = [i for i, a in enumerate(alerts) if _known_kind(a)] \
             if isinstance(alerts, list) else []
         keep = [alerts[i] for i in indices] if isinstance(alerts, list) else []
         try:
@@ -137,6 +160,11 @@ def load_watchlist(path: str | Path) -> Watchlist:
     from thesis_lib.loading import read_toml
 
     file = Path(path)
-    return parse_watchlist(read_toml(file), file=file)
+    data = read_toml(file)
+    if not data:
+        raise DataError("the watchlist file is empty", file=display_path(file),
+                        hint='say what to watch, e.g. top = 10, universe = ..., pack = ... and '
+                             '[[alerts]] tables; see thesis_lib.watch for the format')
+    return parse_watchlist(data, file=file)
 
 

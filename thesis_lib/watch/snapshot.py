@@ -26,16 +26,20 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
 from thesis_lib._bulk import collection_paused
+from thesis_lib._files import loads_json, read_text
 from thesis_lib.errors import DataError
 from thesis_lib.models._base import Model
 
 __all__ = ["Snapshot", "SnapshotBasket", "SnapshotColumns", "SnapshotRow", "SnapshotStore"]
 
 SNAPSHOT_FORMAT = "thesis-watch-snapshot"
+#: How to fix a snapshot that cannot be read.
+_DAMAGED = ("the file is damaged, perhaps by a partial or edited write; move it aside "
+            "(out of the state folder) and the next run starts a new baseline")
 #: Leftover temporary files (from killed runs) older than this are removed by the next save.
 STALE_TEMP_SECONDS = 3600
 
@@ -50,7 +54,7 @@ class SnapshotRow(Model):
     layer: str | None = None
     score: float = Field(allow_inf_nan=False)
     rank: int | None = Field(default=None, ge=1)
-    passed: bool
+    passed: StrictBool
     excluded_by: tuple[str, ...] = ()
 
 
@@ -251,12 +255,7 @@ class Snapshot(Model):
     @classmethod
     def from_json(cls, text: str, *, file: str | None = None) -> Snapshot:
         """Read a snapshot back; :class:`DataError` naming ``file`` if it is damaged."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column "
-                            f"{exc.colno})", file=file,
-                            hint="the file is damaged (a partial or edited write?)") from None
+        data = loads_json(text, file=file, fix=_DAMAGED)
         if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
             raise DataError("not a thesis watch snapshot", file=file,
                             hint="snapshot files are written by `thesis watch`")
@@ -306,13 +305,7 @@ class SnapshotStore:
     def load(self, path: str | os.PathLike[str]) -> Snapshot:
         """Read one snapshot file; :class:`DataError` if it is missing or damaged."""
         file = Path(path)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise DataError("not a text file", file=str(file),
-                            hint="the file is damaged") from None
-        except OSError as exc:
-            raise DataError(f"cannot read the snapshot: {exc.strerror}", file=str(file)) from None
+        text = read_text(file, what="snapshot", fix=_DAMAGED)
         return Snapshot.from_json(text, file=str(file))
 
     def load_latest(self) -> tuple[Path, Snapshot] | None:

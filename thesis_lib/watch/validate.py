@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from thesis_lib._files import check_file, display_path
 from thesis_lib.errors import Problem, ThesisError
 from thesis_lib.watch.model import (
     BASKET_ITEM,
@@ -86,6 +87,18 @@ def basket_build_problems(exc: ThesisError, watchlist: Watchlist) -> list[Proble
     return out
 
 
+def _file_problem(path: Path, *, what: str) -> tuple[str, str | None] | None:
+    """(message, hint) if ``path`` is not a readable regular file (hint None when it is
+    simply missing), else None."""
+    try:
+        check_file(path, what=what)
+    except ThesisError as exc:
+        if exc.problem.message == f"{what} not found":
+            return exc.problem.message, None
+        return f"{display_path(path)}: {exc.problem.message}", exc.problem.hint
+    return None
+
+
 def _price_problems(watchlist: Watchlist) -> list[Problem]:
     prices = watchlist.prices
     if prices is None:
@@ -94,19 +107,23 @@ def _price_problems(watchlist: Watchlist) -> list[Problem]:
     problems: list[Problem] = []
     if prices.source != "yfinance":
         source = Path(watchlist.resolve(prices.source))
-        if not source.is_file():
-            problems.append(Problem("price file not found", file=file, item="prices",
-                                    field="source", hint=f"no file at {source}; use a CSV or "
-                                    "Parquet file of prices, or \"yfinance\""))
+        found = _file_problem(source, what="price file")
+        if found is not None:
+            message, hint = found
+            problems.append(Problem(message, file=file, item="prices", field="source",
+                                    hint=hint or f"no file at {display_path(source)}; use a "
+                                    "CSV or Parquet file of prices, or \"yfinance\""))
     elif prices.snapshot is not None:
         problems.append(Problem("'snapshot' only applies to price files", file=file,
                                 item="prices", field="snapshot",
                                 hint="remove it when the source is yfinance"))
     if prices.snapshot is not None and prices.source != "yfinance":
         snap = Path(watchlist.resolve(prices.snapshot))
-        if not snap.is_file():
-            problems.append(Problem("snapshot file not found", file=file, item="prices",
-                                    field="snapshot", hint=f"no file at {snap}"))
+        found = _file_problem(snap, what="snapshot file")
+        if found is not None:
+            message, hint = found
+            problems.append(Problem(message, file=file, item="prices", field="snapshot",
+                                    hint=hint or f"no file at {display_path(snap)}"))
     return problems
 
 
