@@ -16,6 +16,12 @@ settings.register_profile(
 settings.register_profile(
     "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# The full run over untrusted input (tests/fuzz): 10,000 examples each, e.g.
+#   HYPOTHESIS_PROFILE=fuzz python -m pytest tests/fuzz -q
+settings.register_profile(
+    "fuzz", max_examples=10_000, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

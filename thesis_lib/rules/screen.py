@@ -67,7 +67,8 @@ def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
         expression = pack.expression(rule.id)
         value = np.broadcast_to(expression.evaluate(env, n, cache), (n,))
         # One reduction settles the usual case: the sum is finite only if every value is.
-        any_missing = n > 0 and not math.isfinite(np.add.reduce(value))
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow only means "look"
+            any_missing = n > 0 and not math.isfinite(np.add.reduce(value))
         missing = ~np.isfinite(value) if any_missing else _NONE_MISSING
         any_missing = any_missing and bool(missing.any())
         if any_missing:
