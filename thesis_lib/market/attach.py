@@ -51,7 +51,7 @@ __all__ = ["MARKET_COLUMNS", "MarketAttachment", "add_market_data"]
 BATCH_SIZE = 50
 #: Extra days fetched before the earliest reference date, so a price on or before it exists.
 LOOKBACK_PAD_DAYS = 10
-_SEVERITY = {"ok": 0, "stale": 1, "missing": 2, "failed": 3}
+_SEVERITY = {"ok": 0, "stale": 1, "missing": 2, "unavailable": 3, "failed": 4}
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +61,7 @@ class MarketAttachment:
     - ``frame``: a new frame, the input's columns unchanged plus :data:`MARKET_COLUMNS`,
       ``quote_currency`` and ``market_as_of``; same index and order as the input.
     - ``status``: one row per company (index ``ticker``): status (ok, missing, stale,
-      failed, private), reason, source, as_of.
+      unavailable, failed, private), reason, source, as_of.
     - ``fx``: the dollar rates used (currency, rate_to_usd, date, source).
     - ``prices``: the adjusted closes the returns were computed from (UTC dates x
       listed tickers), handy for plots and evaluation.
@@ -139,7 +139,7 @@ def _worst(snap: pd.Series | None, hist: pd.Series | None) -> tuple[str, str]:
             continue
         status = str(row["status"])
         reason = row["reason"] if isinstance(row["reason"], str) else ""
-        parts.append((_SEVERITY.get(status, 3), status, f"{label}: {reason}" if reason else ""))
+        parts.append((_SEVERITY.get(status, 4), status, f"{label}: {reason}" if reason else ""))
     if not parts:
         return "failed", "no answer from the provider"
     worst = max(parts, key=lambda p: p[0])
