@@ -3,16 +3,25 @@
 Each entry holds one ticker's answer to one request and is keyed by provider
 name, ticker, field (``history`` or ``snapshot``) and date range (plus interval),
 so a request for ten tickers reuses the eight already cached and fetches two.
-Entries live ``ttl`` long; ``refresh=True`` ignores them and fetches again.
+Entries live ``ttl`` long (12 hours by default), except ``missing`` answers, which
+live ``missing_ttl`` (1 hour by default): a symbol Yahoo did not know this morning
+may be a new listing, or the answer a glitch, so it is asked again soon.
+``refresh=True`` ignores every entry and fetches again.
 
 Entries are JSON files written atomically (temporary file in the same folder,
 flushed and synced, then renamed over the target), so a process killed while
-writing leaves either the old entry or none, never half of one. An entry that
-cannot be read (truncated, not JSON, another format version, a different key)
-gives a :class:`~thesis_lib.market.CacheWarning`, is removed and fetched again.
+writing leaves either the old entry or none, never half of one.
 
-Only ``ok``, ``stale`` and ``missing`` answers are cached; ``failed`` ones (rate
-limits, timeouts) are always asked again.
+Every read survives any bytes. An entry that is not a regular file, is larger than
+:data:`MAX_ENTRY_BYTES`, is not UTF-8, is not JSON (or is nested too deeply), has
+another format version or key, or whose payload has a wrong shape (a ``close``
+that is not a list of finite numbers or nulls, lists of different lengths, a date
+that does not parse, an unknown status, ...) gives a
+:class:`~thesis_lib.market.CacheWarning`, is removed and fetched again.
+
+Only ``ok``, ``stale`` and ``missing`` answers are cached; ``unavailable`` and
+``failed`` ones (rate limits, timeouts, server errors, anything unexpected) are
+always asked again.
 
 The default folder is ``$THESIS_LIB_CACHE_DIR`` if set, else the per-user cache
 folder: ``~/.cache/thesis-lib/market`` on Linux (or ``$XDG_CACHE_HOME``),
@@ -28,6 +37,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 import sys
 import time
 import warnings
@@ -61,6 +71,10 @@ __all__ = ["CachedProvider", "default_cache_dir"]
 FORMAT_VERSION = 1
 CACHEABLE = frozenset({"ok", "stale", "missing"})
 _TMP_SUFFIX = ".tmp"
+#: The largest cache entry read (bytes); a larger file is treated as corrupt.
+MAX_ENTRY_BYTES = 16 * 1024 * 1024
+#: How long a ``missing`` answer is served from the cache unless told otherwise.
+DEFAULT_MISSING_TTL = dt.timedelta(hours=1)
 
 
 def default_cache_dir() -> Path:
@@ -102,7 +116,8 @@ class CachedProvider:
     """Wrap ``provider`` with an on-disk cache (see the module docstring).
 
     ``directory`` defaults to :func:`default_cache_dir`; ``ttl`` is how long an entry
-    is fresh; ``refresh=True`` refetches everything (and rewrites the entries).
+    is fresh; ``missing_ttl`` how long a ``missing`` answer is (the sooner of the two
+    applies); ``refresh=True`` refetches everything (and rewrites the entries).
     ``clock`` (seconds since the epoch) and ``today`` are injectable for tests.
     """
 
@@ -112,15 +127,20 @@ class CachedProvider:
         *,
         directory: str | Path | None = None,
         ttl: dt.timedelta = dt.timedelta(hours=12),
+        missing_ttl: dt.timedelta = DEFAULT_MISSING_TTL,
         refresh: bool = False,
         clock: Callable[[], float] = time.time,
         today: Callable[[], dt.date] = utc_today,
     ) -> None:
-        if ttl < dt.timedelta(0):
-            raise MarketDataError("ttl cannot be negative", field="ttl")
+        for name, value in (("ttl", ttl), ("missing_ttl", missing_ttl)):
+            if not isinstance(value, dt.timedelta) or value < dt.timedelta(0):
+                raise MarketDataError(f"{name} must be a non-negative datetime.timedelta, "
+                                      f"got {value!r}", field=name,
+                                      hint=f"e.g. {name}=datetime.timedelta(hours=1)")
         self.provider = provider
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.ttl = ttl
+        self.missing_ttl = missing_ttl
         self.refresh = refresh
         self._clock = clock
         self._today = today
@@ -145,30 +165,43 @@ class CachedProvider:
         return self.directory / safe / key["field"] / digest[:2] / f"{digest}.json"
 
     def _read(self, key: dict[str, str]) -> dict[str, Any] | None:
+        """The fresh payload for ``key``, or ``None`` (absent, expired, or unusable: then
+        a :class:`CacheWarning` and the entry is removed)."""
         path = self.path_for(key)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = _read_capped(path)
         except FileNotFoundError:
             return None
         except OSError as exc:
             self._report(path, f"could not be read ({exc})")
             return None
         try:
-            entry = json.loads(text)
+            if raw is None:
+                raise _CorruptEntryError("it is not a regular file or is too large")
+            entry = json.loads(raw.decode("utf-8"))
             if not isinstance(entry, dict) or entry.get("version") != FORMAT_VERSION:
                 raise _CorruptEntryError("unknown format")
             if entry.get("key") != key:
                 raise _CorruptEntryError("it belongs to another request")
-            created = float(entry["created"])
+            created = _number(entry.get("created"), "created")
+            if created is None:
+                raise _CorruptEntryError("no creation time")
             payload = entry["payload"]
             if not isinstance(payload, dict):
                 raise _CorruptEntryError("no payload")
-        except (ValueError, KeyError, TypeError, _CorruptEntryError) as exc:
-            self._report(path, f"is unreadable ({type(exc).__name__}: {exc})")
+            if key["field"] == "history":
+                _check_history_payload(payload)
+            else:
+                _check_snapshot_payload(payload)
+        except (ValueError, KeyError, TypeError, RecursionError, _CorruptEntryError) as exc:
+            self._report(path, f"is unreadable ({type(exc).__name__}: {_short(exc)})")
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
-        if self.refresh or self._clock() - created > self.ttl.total_seconds():
+        ttl = self.ttl
+        if payload["status"] == "missing":
+            ttl = min(ttl, self.missing_ttl)
+        if self.refresh or self._clock() - created > ttl.total_seconds():
             return None
         return payload
 
@@ -258,6 +291,119 @@ class CachedProvider:
         result = _merge_snapshot(query, cached, fresh, source=self.name)
         warn_incomplete(result.status, what="snapshot", source=self.name)
         return result
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_capped(path: Path) -> bytes | None:
+    """The bytes of ``path``; ``None`` when it is not a regular file or is too large.
+
+    Never blocks on a FIFO or device (checked first, and opened non-blocking) and never
+    reads more than :data:`MAX_ENTRY_BYTES` + 1 bytes.
+    """
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+        return None
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_ENTRY_BYTES + 1)
+    finally:
+        os.close(fd)
+    return None if len(data) > MAX_ENTRY_BYTES else data
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text[:200]
+
+
+def _number(value: Any, what: str) -> float | None:
+    """A finite JSON number, or ``None`` for null; anything else is corrupt."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _CorruptEntryError(f"{what} is {type(value).__name__}, not a number")
+    out = float(value)
+    if not math.isfinite(out):
+        raise _CorruptEntryError(f"{what} is not finite")
+    return out
+
+
+def _text(value: Any, what: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise _CorruptEntryError(f"{what} is {type(value).__name__}, not text")
+
+
+def _iso_date(value: Any, what: str) -> None:
+    text = _text(value, what)
+    if text:
+        dt.date.fromisoformat(text)
+
+
+def _numbers(value: Any, what: str, length: int | None = None) -> None:
+    if not isinstance(value, list):
+        raise _CorruptEntryError(f"{what} is {type(value).__name__}, not a list")
+    if length is not None and len(value) != length:
+        raise _CorruptEntryError(f"{what} has {len(value)} values for {length} dates")
+    for item in value:
+        _number(item, what)
+
+
+def _check_status_payload(payload: dict[str, Any]) -> None:
+    if payload.get("status") not in CACHEABLE:
+        raise _CorruptEntryError(f"status {payload.get('status')!r} is never cached")
+    _text(payload.get("reason"), "reason")
+    _iso_date(payload.get("as_of"), "as_of")
+
+
+def _check_history_payload(payload: dict[str, Any]) -> None:
+    """Raise unless ``payload`` is a history entry :func:`_merge_history` can use."""
+    _check_status_payload(payload)
+    dates = payload["dates"]
+    if not isinstance(dates, list):
+        raise _CorruptEntryError(f"dates is {type(dates).__name__}, not a list")
+    for item in dates:
+        text = _text(item, "dates")
+        if not text:
+            raise _CorruptEntryError("an empty date")
+        stamp = dt.datetime.fromisoformat(text)
+        if stamp.tzinfo is None:
+            raise _CorruptEntryError(f"date {text!r} has no timezone")
+    _numbers(payload["close"], "close", len(dates))
+    _numbers(payload["volume"], "volume", len(dates))
+
+
+def _check_snapshot_payload(payload: dict[str, Any]) -> None:
+    """Raise unless ``payload`` is a snapshot entry :func:`_merge_snapshot` can use."""
+    _check_status_payload(payload)
+    values = payload["values"]
+    if not isinstance(values, dict):
+        raise _CorruptEntryError(f"values is {type(values).__name__}, not an object")
+    for column in SNAPSHOT_FLOAT_COLUMNS:
+        _number(values.get(column), column)
+    _text(payload.get("currency"), "currency")
+    _iso_date(payload.get("row_as_of"), "row_as_of")
+    reference = _text(payload["reference"], "reference")
+    if not reference:
+        raise _CorruptEntryError("no reference date")
+    dt.date.fromisoformat(reference)
+    fx = payload.get("fx", [])
+    if not isinstance(fx, list):
+        raise _CorruptEntryError(f"fx is {type(fx).__name__}, not a list")
+    for rate in fx:
+        if not isinstance(rate, dict) or not isinstance(rate.get("currency"), str):
+            raise _CorruptEntryError("an fx rate without a currency")
+        value = _number(rate.get("rate_to_usd"), "rate_to_usd")
+        if value is None or value <= 0:
+            raise _CorruptEntryError("an fx rate that is not positive")
+        _iso_date(rate.get("date"), "fx date")
+        _text(rate.get("source"), "fx source")
 
 
 # --------------------------------------------------------------------------- payloads

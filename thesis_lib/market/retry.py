@@ -33,14 +33,13 @@ between every request made inside it (e.g. all the batches of one screen).
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import math
 import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
@@ -63,7 +62,6 @@ __all__ = [
     "RetryPolicy",
     "call_with_timeout",
     "classify_exception",
-    "run_deadline",
     "to_market_error",
 ]
 
@@ -213,32 +211,6 @@ class CallTimeoutError(TimeoutError):
     """One network call did not return within its per-call timeout (a transient failure)."""
 
 
-_RUN_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "thesis_lib_market_run_deadline", default=None)
-
-
-@contextlib.contextmanager
-def run_deadline(seconds: float | None, *,
-                 clock: Callable[[], float] = time.monotonic) -> Iterator[None]:
-    """Every market-data request made inside the block ends by ``seconds`` from now.
-
-    Each provider request still has its own deadline; the sooner one applies. ``None``
-    adds no limit. Nested blocks keep the sooner deadline. Raises
-    :class:`~thesis_lib.errors.MarketDataError` for a negative or non-finite value.
-    """
-    if seconds is None:
-        yield
-        return
-    check_seconds(seconds, "deadline")
-    expiry = clock() + seconds
-    outer = _RUN_DEADLINE.get()
-    token = _RUN_DEADLINE.set(expiry if outer is None else min(outer, expiry))
-    try:
-        yield
-    finally:
-        _RUN_DEADLINE.reset(token)
-
-
 def check_seconds(value: object, name: str) -> float:
     """``value`` as positive finite seconds, or a :class:`MarketDataError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
@@ -251,18 +223,17 @@ def check_seconds(value: object, name: str) -> float:
 class Deadline:
     """The moment a request must be over by (monotonic seconds), and how it is described.
 
-    ``seconds`` from now, or the enclosing :func:`run_deadline`'s end if sooner.
+    ``seconds`` from now, or ``run_expiry`` (the end of a longer run this request is
+    part of, on the same clock) if that is sooner.
     """
 
-    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, seconds: float, *, run_expiry: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
         self.clock = clock
-        now = clock()
-        expiry = now + seconds
-        ambient = _RUN_DEADLINE.get()
-        self.from_run = ambient is not None and ambient < expiry
-        self.expiry = ambient if ambient is not None and self.from_run else expiry
-        self.started = now
+        expiry = clock() + seconds
+        self.from_run = run_expiry is not None and run_expiry < expiry
+        self.expiry = run_expiry if run_expiry is not None and self.from_run else expiry
 
     def remaining(self) -> float:
         """Seconds left (0 when past)."""
@@ -274,7 +245,7 @@ class Deadline:
 
     def error(self, source: str, what: str) -> DeadlineExceededError:
         """The error for running past this deadline while doing ``what``."""
-        budget = ("the run's deadline" if self.from_run
+        budget = ("the run's total deadline" if self.from_run
                   else f"the {self.seconds:g} s deadline")
         return DeadlineExceededError(
             f"{source} did not finish {what} within {budget}; a server, proxy or firewall "

@@ -51,9 +51,10 @@ Deadlines and logging
   a transient failure, so it is retried.
 - ``deadline`` (default 120 s) bounds one ``history`` or ``snapshot`` request,
   retries, chunks and threads included; past it the request raises
-  :class:`~thesis_lib.market.problems.DeadlineExceededError`. A
-  :func:`~thesis_lib.market.retry.run_deadline` block shares one deadline between
-  requests (the command line uses it for the whole run, ``--deadline``).
+  :class:`~thesis_lib.market.problems.DeadlineExceededError`. ``total_deadline``
+  (default none; 300 s from :func:`~thesis_lib.market.price_provider`, so for every
+  ``thesis screen``/``watch`` run, ``--deadline``) bounds all the requests of one
+  provider together, counted from its first request.
 - The first failure to resolve or connect to Yahoo (DNS, connection refused, no
   route) raises :class:`~thesis_lib.market.problems.SourceUnreachableError`
   "cannot reach Yahoo Finance (offline?)" at once; no further ticker is tried.
@@ -75,6 +76,7 @@ import logging
 import math
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -579,8 +581,10 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
       retried as a transient failure (even when yfinance itself ignores the timeout).
     - ``deadline`` (seconds, default 120): the most one ``history`` or ``snapshot``
       request may take, calls in flight, retries and chunks included; past it,
-      :class:`~thesis_lib.market.problems.DeadlineExceededError`. Inside
-      :func:`~thesis_lib.market.retry.run_deadline` the sooner deadline applies.
+      :class:`~thesis_lib.market.problems.DeadlineExceededError`.
+    - ``total_deadline`` (seconds, default ``None``: no limit): the most all requests
+      of this provider may take together, counted from its first request (a run's
+      deadline; :func:`~thesis_lib.market.price_provider` sets it).
     - One bad ticker never sinks the others: it gets a ``missing`` (Yahoo says it has
       no data), ``unavailable`` (timeouts, resets, 5xx or rate limits that outlasted
       the retries) or ``failed`` status with the reason. When *every* ticker failed
@@ -605,6 +609,7 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
         retry: RetryPolicy | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         deadline: float = DEFAULT_DEADLINE,
+        total_deadline: float | None = None,
         fx: FxTable | Mapping[str, float] | pd.DataFrame | None = None,
         stale_after: int = 5,
         today: Callable[[], dt.date] = utc_today,
@@ -624,6 +629,9 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
                                   f"{quote_fields!r}", item="YFinanceProvider")
         self.timeout = check_seconds(timeout, "timeout")
         self.deadline = check_seconds(deadline, "deadline")
+        self.total_deadline = (None if total_deadline is None
+                               else check_seconds(total_deadline, "total_deadline"))
+        self._run_expiry: float | None = None
         self._download: DownloadFn = download if download is not None else self._yf_download
         self._quote: QuoteFn = quote if quote is not None else (
             yf_info if quote_fields == "info" else yf_fast_info)
@@ -637,6 +645,12 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
         return yf_download(tickers, start=start, end=end, interval=interval,
                            timeout=self.timeout)
 
+    def _deadline(self) -> Deadline:
+        """The deadline of one request (and, with ``total_deadline``, of the run)."""
+        if self.total_deadline is not None and self._run_expiry is None:
+            self._run_expiry = time.monotonic() + self.total_deadline
+        return Deadline(self.deadline, run_expiry=self._run_expiry)
+
     def _call_timeout(self, tickers: int) -> float:
         groups = max(1, -(-tickers // TICKERS_PER_TIMEOUT))
         return self.timeout * groups
@@ -644,7 +658,7 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
     # -- history -------------------------------------------------------------------
 
     def extract_history(self, query: HistoryQuery) -> list[HistoryChunk]:
-        deadline = Deadline(self.deadline)
+        deadline = self._deadline()
         budget = self.retry.start(deadline)
         tickers = list(query.tickers)
         chunks = [tickers[i:i + self.chunk_size] for i in range(0, len(tickers), self.chunk_size)]
@@ -723,7 +737,7 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
     # -- snapshot ------------------------------------------------------------------
 
     def extract_snapshot(self, query: SnapshotQuery) -> dict[str, QuoteOutcome]:
-        deadline = Deadline(self.deadline)
+        deadline = self._deadline()
         budget = self.retry.start(deadline)
         stop = threading.Event()
         stopped: list[MarketDataError] = []
