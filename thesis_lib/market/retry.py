@@ -196,11 +196,16 @@ def to_market_error(
     return MarketDataError(f"{source} failed ({what})", item=item)
 
 
+_CURL_DETAIL = re.compile(r"curl: \(\d+\)\s*(.+?)(?:\.?\s+See https?://\S+.*)?['\")]*$", re.S)
+
+
 def unreachable_error(source: str, what: str) -> SourceUnreachableError:
     """The one error for "the source's host cannot be reached" (``what``: the first cause)."""
     label = "Yahoo Finance" if source == "yfinance" else source
+    match = _CURL_DETAIL.search(what)
+    cause = match.group(1).strip() if match else what
     return SourceUnreachableError(
-        f"cannot reach {label} (offline?): {what}; no further tickers were tried",
+        f"cannot reach {label} (offline?): {cause}; no further tickers were tried",
         hint=UNREACHABLE_HINT)
 
 
