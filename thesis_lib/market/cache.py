@@ -21,7 +21,10 @@ that does not parse, an unknown status, ...) gives a
 
 Only ``ok``, ``stale`` and ``missing`` answers are cached; ``unavailable`` and
 ``failed`` ones (rate limits, timeouts, server errors, anything unexpected) are
-always asked again.
+always asked again. When some tickers come from the cache and the source gives up
+on all the others (every one rate-limited or timed out), those others are
+``unavailable`` and the cached ones are still served; an unreachable source or a
+passed deadline still raises.
 
 The default folder is ``$THESIS_LIB_CACHE_DIR`` if set, else the per-user cache
 folder: ``~/.cache/thesis-lib/market`` on Linux (or ``$XDG_CACHE_HOME``),
@@ -47,7 +50,7 @@ from typing import Any
 
 import pandas as pd
 
-from thesis_lib.errors import MarketDataError
+from thesis_lib.errors import MarketDataError, RateLimitError, SourceUnavailableError
 from thesis_lib.loading import write_atomic
 from thesis_lib.market._pandas import as_float, datetime_index, row_dict, text
 from thesis_lib.market.base import (
@@ -64,7 +67,12 @@ from thesis_lib.market.base import (
     warn_incomplete,
 )
 from thesis_lib.market.fx import FxRate, fx_frame
-from thesis_lib.market.problems import CacheWarning, gathered_incomplete_warnings
+from thesis_lib.market.problems import (
+    CacheWarning,
+    DeadlineExceededError,
+    SourceUnreachableError,
+    gathered_incomplete_warnings,
+)
 
 __all__ = ["CachedProvider", "default_cache_dir"]
 
@@ -251,15 +259,21 @@ class CachedProvider:
                 cached[ticker] = payload
         todo = [t for t in query.tickers if t not in cached]
         fresh: HistoryResult | None = None
+        gave_up = ""
         if todo:
-            with gathered_incomplete_warnings():
-                fresh = self.provider.history(todo, query.start, query.end, query.interval)
-            for ticker in todo:
-                row = fresh.status.loc[ticker]
-                if row["status"] in CACHEABLE:
-                    self._write(self._key(ticker, "history", **parts),
-                                _history_payload(fresh, ticker))
-        result = _merge_history(query, cached, fresh, source=self.name)
+            try:
+                with gathered_incomplete_warnings():
+                    fresh = self.provider.history(todo, query.start, query.end,
+                                                  query.interval)
+            except (RateLimitError, SourceUnavailableError) as exc:
+                gave_up = _gave_up(exc, cached)
+            if fresh is not None:
+                for ticker in todo:
+                    row = fresh.status.loc[ticker]
+                    if row["status"] in CACHEABLE:
+                        self._write(self._key(ticker, "history", **parts),
+                                    _history_payload(fresh, ticker))
+        result = _merge_history(query, cached, fresh, source=self.name, gave_up=gave_up)
         warn_incomplete(result.status, what="history", source=self.name)
         return result
 
@@ -281,16 +295,29 @@ class CachedProvider:
                 cached[ticker] = payload
         todo = [t for t in query.tickers if t not in cached]
         fresh: SnapshotResult | None = None
+        gave_up = ""
         if todo:
-            with gathered_incomplete_warnings():
-                fresh = self.provider.snapshot(todo, as_of=query.as_of)
-            for ticker in todo:
-                if fresh.status.loc[ticker, "status"] in CACHEABLE:
-                    self._write(self._key(ticker, "snapshot", as_of=day),
-                                _snapshot_payload(fresh, ticker))
-        result = _merge_snapshot(query, cached, fresh, source=self.name)
+            try:
+                with gathered_incomplete_warnings():
+                    fresh = self.provider.snapshot(todo, as_of=query.as_of)
+            except (RateLimitError, SourceUnavailableError) as exc:
+                gave_up = _gave_up(exc, cached)
+            if fresh is not None:
+                for ticker in todo:
+                    if fresh.status.loc[ticker, "status"] in CACHEABLE:
+                        self._write(self._key(ticker, "snapshot", as_of=day),
+                                    _snapshot_payload(fresh, ticker))
+        result = _merge_snapshot(query, cached, fresh, source=self.name, gave_up=gave_up)
         warn_incomplete(result.status, what="snapshot", source=self.name)
         return result
+
+
+def _gave_up(exc: MarketDataError, cached: dict[str, dict[str, Any]]) -> str:
+    """The reason for the tickers the source gave up on, or re-raise ``exc`` when nothing
+    came from the cache (or the source cannot be reached, or time is up)."""
+    if not cached or isinstance(exc, SourceUnreachableError | DeadlineExceededError):
+        raise exc
+    return str(exc.problem.message)
 
 
 # --------------------------------------------------------------------------- reading
@@ -448,6 +475,7 @@ def _merge_history(
     fresh: HistoryResult | None,
     *,
     source: str,
+    gave_up: str = "",
 ) -> HistoryResult:
     closes: dict[str, pd.Series] = {}
     volumes: dict[str, pd.Series] = {}
@@ -469,6 +497,9 @@ def _merge_history(
             closes[ticker] = fresh.close[ticker]
             volumes[ticker] = fresh.volume[ticker]
             rows.append(_status_row(ticker, _status_payload(fresh.status, ticker), source))
+        else:
+            rows.append(TickerStatus(ticker=ticker, status="unavailable", source=source,
+                                     reason=gave_up))
     close = pd.DataFrame(closes).reindex(columns=list(query.tickers))
     volume = pd.DataFrame(volumes).reindex(index=close.index, columns=list(query.tickers))
     if not isinstance(close.index, pd.DatetimeIndex) or close.index.tz is None:
@@ -511,6 +542,7 @@ def _merge_snapshot(
     fresh: SnapshotResult | None,
     *,
     source: str,
+    gave_up: str = "",
 ) -> SnapshotResult:
     records: dict[str, dict[str, Any]] = {}
     rows: list[TickerStatus] = []
@@ -546,6 +578,9 @@ def _merge_snapshot(
             record["source"] = source
             records[ticker] = record
             rows.append(_status_row(ticker, _status_payload(fresh.status, ticker), source))
+        else:
+            rows.append(TickerStatus(ticker=ticker, status="unavailable", source=source,
+                                     reason=gave_up))
     if fresh is not None:
         references.append(fresh.as_of)
         for rec in fresh.fx.to_dict("records"):

@@ -190,6 +190,15 @@ def _daemon_worker_threads() -> None:
         set_daemon(True)
 
 
+def _forget_answers(yf: ModuleType) -> None:
+    """Clear yfinance's in-memory cache of HTTP answers (``YfData.cache_get``)."""
+    data = getattr(yf, "data", None)
+    cache_get = getattr(getattr(data, "YfData", None), "cache_get", None)
+    clear = getattr(cache_get, "cache_clear", None)
+    if callable(clear):
+        clear()
+
+
 def yf_download(
     tickers: list[str], *, start: dt.date, end: dt.date, interval: str,
     timeout: float = DEFAULT_TIMEOUT,
@@ -198,9 +207,12 @@ def yf_download(
 
     ``timeout`` is passed to yfinance for each HTTP request. yfinance's exceptions are
     not hidden during the call (see the module docstring), so its log names them.
+    yfinance keeps answers for past date ranges in memory (an HTTP 500 page included);
+    that memory is cleared first, so a retry really asks Yahoo again.
     """
     yf = _import_yfinance()
     _daemon_worker_threads()
+    _forget_answers(yf)
     with _exceptions_shown(yf):
         frame: pd.DataFrame | None = yf.download(
             tickers,
