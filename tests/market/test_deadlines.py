@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -230,3 +231,23 @@ def test_yfinance_itself_against_a_silent_server_fails_within_the_deadline(
         provider.snapshot(["MU"])  # Ticker.info has no timeout of its own
     assert time.monotonic() - began < GENEROUS
     assert capfd.readouterr().err == ""  # yfinance's log lines were captured, not shown
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_command_line_against_a_silent_server_ends_with_one_error(
+        yahoo_is_silent: SilentServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    from thesis_lib.cli import main
+
+    monkeypatch.setenv("THESIS_LIB_CACHE_DIR", str(tmp_path))
+    began = time.monotonic()
+    status = main(["screen", "--prices", "yfinance", "--timeout", "0.3", "--deadline", "2"])
+    assert time.monotonic() - began < GENEROUS
+    assert status == 1
+    captured = capfd.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, lines  # one error line, no yfinance chatter, no traceback
+    assert re.match(r"thesis screen: error: yfinance did not (answer|finish)", lines[0])
+    assert "within the run's total deadline" in lines[0] or "did not answer" in lines[0]
+    assert yahoo_is_silent.accepted >= 1
