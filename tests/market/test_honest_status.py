@@ -263,3 +263,20 @@ def test_what_counts_as_unreachable(text: str) -> None:
 
     assert reason_kind(text) == "unreachable"
     assert classify_exception(OSError(text)) == "unreachable"
+
+
+def test_yfinance_lines_are_summarised_in_one_line_not_shown(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    install(monkeypatch, YahooStub(rate_limited=["MU"]))
+    provider = _provider(FakeClock())
+    with caplog.at_level(logging.INFO, logger="thesis_lib.market.yfinance"), \
+            pytest.warns(IncompleteDataWarning):
+        provider.history(["MU", "000660.KS"], START, END)
+    summaries = [r.getMessage() for r in caplog.records
+                 if r.name == "thesis_lib.market.yfinance"]
+    assert len(summaries) == 1
+    assert summaries[0].startswith("yfinance logged ")
+    assert "rate limit" in summaries[0]
+    assert not [r for r in caplog.records if r.name.startswith("yfinance")]  # none leaked
+    assert capfd.readouterr().err == ""
