@@ -69,3 +69,52 @@ def ask_and_wait_forever(port: int, path: str = "/v8/finance/chart/MU") -> bytes
         connection.sendall(f"GET {path} HTTP/1.1\r\nHost: query2.finance.yahoo.com\r\n\r\n"
                            .encode())
         return connection.recv(1)
+
+
+class ErrorServer:
+    """A loopback HTTP server that answers every request with HTTP 500 and a JSON body
+    shaped like Yahoo's error answers (``{"chart": {"result": null, "error": ...}}``)."""
+
+    BODY = (b'{"chart":{"result":null,"error":{"code":"Internal Server Error",'
+            b'"description":"Internal Server Error"}}}')
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        body = self.BODY
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                server.requests += 1
+                self.send_response(500)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer  # noqa: N815 - http.server's names
+
+            def log_message(self, format: str, *args: object) -> None:
+                return None
+
+        self.requests = 0
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port: int = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
+                                        kwargs={"poll_interval": 0.05})
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+        self._httpd.server_close()
+
+    def __enter__(self) -> ErrorServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

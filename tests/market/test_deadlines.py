@@ -26,7 +26,7 @@ from thesis_lib.market import RetryPolicy, SourceUnavailableError, YFinanceProvi
 from thesis_lib.market.problems import DeadlineExceededError, SourceUnreachableError
 from thesis_lib.market.retry import CallTimeoutError, Deadline, call_with_timeout
 
-from .silent_server import SilentServer, ask_and_wait_forever
+from .silent_server import ErrorServer, SilentServer, ask_and_wait_forever
 
 START, END = dt.date(2026, 2, 9), dt.date(2026, 2, 27)
 #: Far more than any of these runs needs; the silent server would otherwise hold a
@@ -171,10 +171,9 @@ def test_bad_timeouts_and_deadlines_are_library_errors(bad: Any) -> None:
 # --------------------------------------------------------------------------- yfinance itself
 
 
-@pytest.fixture
-def yahoo_is_silent(server: SilentServer, monkeypatch: pytest.MonkeyPatch
-                    ) -> Iterator[SilentServer]:
-    """yfinance's real HTTP stack, every URL rewritten to the silent server (loopback)."""
+def _route_yahoo_to(port: int, close: Any, monkeypatch: pytest.MonkeyPatch
+                    ) -> Iterator[None]:
+    """yfinance's real HTTP stack, every URL rewritten to 127.0.0.1:``port``."""
     pytest.importorskip("yfinance")
     import yfinance
     import yfinance._http
@@ -193,7 +192,7 @@ def yahoo_is_silent(server: SilentServer, monkeypatch: pytest.MonkeyPatch
 
     def to_loopback(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         parts = urlsplit(url)
-        local = urlunsplit(("http", f"127.0.0.1:{server.port}", parts.path, parts.query, ""))
+        local = urlunsplit(("http", f"127.0.0.1:{port}", parts.path, parts.query, ""))
         kwargs.pop("proxies", None)
         kwargs.pop("proxy", None)
         return original(self, method, local, *args, **kwargs)
@@ -205,16 +204,56 @@ def yahoo_is_silent(server: SilentServer, monkeypatch: pytest.MonkeyPatch
     YfData.cache_get.cache_clear()
     before = set(threading.enumerate())
     try:
-        yield server
+        yield
     finally:
         # Calls given up on are still running in daemon threads. Stop the server (they
         # then fail at once: connection refused) and let them end before the URL
         # rewrite is undone, so none of them can ever reach the real host.
-        server.close()
+        close()
         ends = time.monotonic() + GENEROUS
         for thread in set(threading.enumerate()) - before:
             thread.join(timeout=max(0.0, ends - time.monotonic()))
         yfinance.config.network.proxy = proxy
+
+
+@pytest.fixture
+def yahoo_is_silent(server: SilentServer, monkeypatch: pytest.MonkeyPatch
+                    ) -> Iterator[SilentServer]:
+    """yfinance's real HTTP stack, every URL rewritten to the silent server (loopback)."""
+    for _ in _route_yahoo_to(server.port, server.close, monkeypatch):
+        yield server
+
+
+@pytest.fixture
+def yahoo_fails(monkeypatch: pytest.MonkeyPatch) -> Iterator[ErrorServer]:
+    """yfinance's real HTTP stack against a loopback server answering HTTP 500 to all."""
+    with ErrorServer() as failing:
+        for _ in _route_yahoo_to(failing.port, failing.close, monkeypatch):
+            yield failing
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_http_500_with_a_json_body_is_transient_not_delisted(
+        yahoo_fails: ErrorServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    from thesis_lib.market import CachedProvider
+
+    from .yahoo_stub import warm_timezones
+
+    # yfinance knows MU's timezone (as on disk after any earlier run), so the only request
+    # is for the prices, and Yahoo's JSON error body would read as "no price data found".
+    warm_timezones(monkeypatch, {"MU": "America/New_York"})
+    provider = CachedProvider(YFinanceProvider(timeout=5.0, deadline=GENEROUS,
+                                               retry=_policy(attempts=2)),
+                              directory=tmp_path)
+    with pytest.raises(SourceUnavailableError) as info:
+        provider.history(["MU"], START, END)
+    message = str(info.value)
+    assert "HTTP 500" in message
+    assert "delisted" not in message
+    assert yahoo_fails.requests >= 2  # retried, and asked again (not replayed from memory)
+    assert list(tmp_path.rglob("*.json")) == []  # nothing cached
+    assert capfd.readouterr().err == ""
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

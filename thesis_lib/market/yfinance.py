@@ -21,7 +21,8 @@ What ``yfinance.download`` (1.7) gives back, which the transform step relies on:
   request into "possibly delisted; no price data found" once it knows the
   ticker's timezone (cached on disk from any earlier run); :func:`yf_download`
   therefore sets ``yfinance.config.debug.hide_exceptions = False`` for the call,
-  so the log line names the real exception (``['MU']: Timeout('...')``) and only
+  so the log line names the real exception (``['MU']: Timeout('...')``), and gives
+  yfinance a session on which an HTTP 5xx raises (:func:`yf_session`), so only
   Yahoo's own "no data" answers read as missing;
 - daily indexes are timezone-naive dates, intraday ones are in the exchange's
   timezone.
@@ -74,6 +75,7 @@ import importlib
 import importlib.util
 import logging
 import math
+import os
 import re
 import threading
 import time
@@ -190,6 +192,45 @@ def _daemon_worker_threads() -> None:
         set_daemon(True)
 
 
+_session: Any = None
+
+
+def yf_session() -> Any:
+    """The HTTP session the default fetches give yfinance: the one yfinance itself would
+    make (curl_cffi, impersonating Chrome), except that an HTTP 5xx answer raises
+    (an ``HTTPError`` naming the status) instead of being handed to yfinance, which
+    would read Yahoo's error body as "possibly delisted; no price data found".
+
+    ``None`` (yfinance chooses) when curl_cffi is not installed or
+    ``YF_DISABLE_CURL_CFFI`` is set. One session is shared, so cookies are kept.
+    """
+    global _session
+    if os.environ.get("YF_DISABLE_CURL_CFFI", "").lower() in ("1", "true", "yes"):
+        return None
+    with _CONFIG_LOCK:
+        if _session is None:
+            try:
+                curl_requests: Any = importlib.import_module("curl_cffi.requests")
+            except ImportError:
+                return None
+
+            class YahooServerError(curl_requests.exceptions.HTTPError):  # type: ignore[misc]
+                """Yahoo (or a proxy in between) answered with an HTTP 5xx status."""
+
+            class ServerErrorsRaise(curl_requests.Session):  # type: ignore[misc]
+                def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
+                    response = super().request(method, url, *args, **kwargs)
+                    status = getattr(response, "status_code", None)
+                    if isinstance(status, int) and status >= 500:
+                        host = str(url).split("/")[2] if "//" in str(url) else str(url)
+                        raise YahooServerError(f"HTTP {status} from {host}",
+                                               response=response)
+                    return response
+
+            _session = ServerErrorsRaise(impersonate="chrome")
+        return _session
+
+
 def _forget_answers(yf: ModuleType) -> None:
     """Clear yfinance's in-memory cache of HTTP answers (``YfData.cache_get``)."""
     data = getattr(yf, "data", None)
@@ -228,6 +269,7 @@ def yf_download(
             progress=False,
             threads=True,
             timeout=timeout,
+            session=yf_session(),
         )
     return frame
 
@@ -235,14 +277,14 @@ def yf_download(
 def yf_info(symbol: str) -> Mapping[str, Any]:
     """The default quote: ``yfinance.Ticker(symbol).info`` (valuation fields included)."""
     yf = _import_yfinance()
-    info = yf.Ticker(symbol).info
+    info = yf.Ticker(symbol, session=yf_session()).info
     return dict(info) if info else {}
 
 
 def yf_fast_info(symbol: str) -> Mapping[str, Any]:
     """A cheaper quote from ``fast_info`` (no valuation fields), in ``info``'s key names."""
     yf = _import_yfinance()
-    ticker = yf.Ticker(symbol)
+    ticker = yf.Ticker(symbol, session=yf_session())
     fast = ticker.fast_info
     try:
         price = fast.last_price
