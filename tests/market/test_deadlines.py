@@ -290,3 +290,32 @@ def test_command_line_against_a_silent_server_ends_with_one_error(
     assert re.match(r"thesis screen: error: yfinance did not (answer|finish)", lines[0])
     assert "within the run's total deadline" in lines[0] or "did not answer" in lines[0]
     assert yahoo_is_silent.accepted >= 1
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_download_given_up_on_does_not_block_the_retry(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """yfinance's own ``download`` hangs on the first call and answers on the second: the
+    retry must not wait for the hung call (nothing it holds may block the next one)."""
+    yfinance = pytest.importorskip("yfinance")
+    from .yf_shapes import load_download
+
+    release = threading.Event()
+    calls: list[list[str]] = []
+    frame, _ = load_download("one")
+
+    def download(tickers: list[str], **kwargs: Any) -> pd.DataFrame:
+        calls.append(list(tickers))
+        if len(calls) == 1:
+            release.wait(GENEROUS)  # a call to a server that never answers
+        return frame
+
+    monkeypatch.setattr(yfinance, "download", download)
+    provider = YFinanceProvider(quote=SilentQuote(1), timeout=0.3, deadline=GENEROUS,
+                                retry=_policy(attempts=2), today=lambda: END)
+    try:
+        history = provider.history(["MU"], START, END)
+    finally:
+        release.set()
+    assert calls == [["MU"], ["MU"]]
+    assert history.status.loc["MU", "status"] == "ok"

@@ -160,6 +160,10 @@ def _import_yfinance() -> ModuleType:
     return module
 
 
+_shown_depth = 0
+_hidden_before: Any = True
+
+
 @contextmanager
 def _exceptions_shown(yf: ModuleType) -> Iterator[None]:
     """``yfinance.config.debug.hide_exceptions = False`` for the block (restored after).
@@ -167,17 +171,25 @@ def _exceptions_shown(yf: ModuleType) -> Iterator[None]:
     Without it yfinance reports a timeout or an HTTP 5xx during a price request as
     "possibly delisted; no price data found" whenever the ticker's timezone is cached.
     """
+    global _shown_depth, _hidden_before
     config = getattr(getattr(yf, "config", None), "debug", None)
     if config is None:
         yield
         return
+    # The lock is held only to switch, never during the call: a call given up on may
+    # never return, and must not block the next one.
     with _CONFIG_LOCK:
-        before = config.hide_exceptions
-        config.hide_exceptions = False
-        try:
-            yield
-        finally:
-            config.hide_exceptions = before
+        if _shown_depth == 0:
+            _hidden_before = config.hide_exceptions
+            config.hide_exceptions = False
+        _shown_depth += 1
+    try:
+        yield
+    finally:
+        with _CONFIG_LOCK:
+            _shown_depth -= 1
+            if _shown_depth == 0:
+                config.hide_exceptions = _hidden_before
 
 
 def _daemon_worker_threads() -> None:
