@@ -39,7 +39,7 @@ def test_market_columns_are_the_published_names() -> None:
     assert MARKET_COLUMNS == ("price", "market_cap", "market_cap_usd", "adv_usd", "pe_trailing",
                               "pe_forward", "ev_sales", "fx_rate_usd", "return_1m", "return_3m",
                               "return_ytd", "return_since")
-    assert STATUS_VALUES == ("ok", "missing", "stale", "failed", "private")
+    assert STATUS_VALUES == ("ok", "missing", "stale", "unavailable", "failed", "private")
 
 
 def test_providers_satisfy_the_protocol() -> None:

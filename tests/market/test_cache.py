@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -316,3 +317,170 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert default_cache_dir() == tmp_path / "xdg" / "thesis-lib" / "market"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_cache_dir() == Path.home() / ".cache" / "thesis-lib" / "market"
+
+
+# --------------------------------------------------------------------------- any bytes
+
+
+def _history_entry(cached: CachedProvider, ticker: str = "MU") -> Path:
+    return cached.path_for({"provider": "test-frame", "ticker": ticker, "field": "history",
+                            "start": "2026-02-23", "end": "2026-02-27", "interval": "1d"})
+
+
+def _snapshot_entry(cached: CachedProvider, ticker: str = "MU") -> Path:
+    return cached.path_for({"provider": "test-frame", "ticker": ticker, "field": "snapshot",
+                            "as_of": f"latest:{END.isoformat()}"})
+
+
+def _edit_payload(entry: Path, **changes: Any) -> None:
+    document = json.loads(entry.read_text())
+    document["payload"].update(changes)
+    entry.write_text(json.dumps(document))
+
+
+HISTORY_DAMAGE: dict[str, Any] = {
+    "close is text": {"close": "400.0,401.0"},
+    "close is an object": {"close": {"2026-02-23": 400.0}},
+    "close holds text": {"close": ["400", "401", "402", "403", "404"]},
+    "close holds lists": {"close": [[400.0]] * 5},
+    "close holds booleans": {"close": [True] * 5},
+    "close is too short": {"close": [400.0]},
+    "volume is null": {"volume": None},
+    "a date that is not one": {"dates": ["2026-02-23T00:00:00+00:00", "yesterday", "x", "y",
+                                         "z"]},
+    "a date that is a number": {"dates": [1, 2, 3, 4, 5]},
+    "a date without a timezone": {"dates": ["2026-02-23"] * 5},
+    "an unknown status": {"status": "fine"},
+    "a status never cached": {"status": "unavailable"},
+    "as_of is not a date": {"as_of": "soon"},
+    "reason is a list": {"reason": ["x"]},
+}
+
+
+@pytest.mark.parametrize("damage", list(HISTORY_DAMAGE))
+def test_history_entry_with_wrong_types_warns_and_refetches(
+        damage: str, cached: CachedProvider, counting: Counting) -> None:
+    cached.history(["MU", "000660.KS"], START, END)
+    entry = _history_entry(cached)
+    _edit_payload(entry, **HISTORY_DAMAGE[damage])
+    with pytest.warns(CacheWarning, match="unreadable"):
+        result = cached.history(["MU", "000660.KS"], START, END)
+    assert counting.calls[-1] == ("history", ["MU"])  # only the damaged entry refetched
+    assert result.status.loc["MU", "status"] == "ok"
+    assert result.close["MU"].tolist() == [400.0, 401.0, 402.0, 403.0, 404.0]
+    cached.history(["MU", "000660.KS"], START, END)  # rewritten whole: served again
+    assert len(counting.calls) == 2
+
+
+SNAPSHOT_DAMAGE: dict[str, Any] = {
+    "price is text": {"values": {"price": "404.0"}},
+    "values is a list": {"values": [404.0]},
+    "a price that is infinite (1e999)": None,  # written as raw JSON below
+    "reference is not a date": {"reference": "2026-13-45"},
+    "fx rate is text": {"fx": [{"currency": "KRW", "rate_to_usd": "0.0007", "date": None,
+                                "source": "x"}]},
+    "fx is an object": {"fx": {"KRW": 0.0007}},
+    "currency is a number": {"currency": 840},
+}
+
+
+@pytest.mark.parametrize("damage", list(SNAPSHOT_DAMAGE))
+def test_snapshot_entry_with_wrong_types_warns_and_refetches(
+        damage: str, cached: CachedProvider, counting: Counting) -> None:
+    cached.snapshot(["MU"])
+    entry = _snapshot_entry(cached)
+    if SNAPSHOT_DAMAGE[damage] is None:
+        entry.write_text(entry.read_text().replace('"price": 404.0', '"price": 1e999'))
+        assert "1e999" in entry.read_text()
+    else:
+        _edit_payload(entry, **SNAPSHOT_DAMAGE[damage])
+    with pytest.warns(CacheWarning, match="unreadable"):
+        result = cached.snapshot(["MU"])
+    assert result.status.loc["MU", "status"] == "ok"
+    assert result.data.loc["MU", "price"] == 404.0
+    assert len(counting.calls) == 2
+
+
+RAW_DAMAGE: dict[str, bytes] = {
+    "one non-UTF-8 byte": b"\xff",
+    "latin-1 text": "{\"version\": 1, \"key\": \"caf\u00e9\"}".encode("latin-1"),
+    "NUL bytes": b"\x00" * 64,
+    "deeply nested JSON": b"[" * 200_000 + b"]" * 200_000,
+    "a huge number": b'{"version": 1, "created": 1' + b"0" * 5000 + b"}",
+}
+
+
+@pytest.mark.parametrize("damage", list(RAW_DAMAGE))
+def test_any_bytes_in_an_entry_give_a_warning_and_a_refetch(
+        damage: str, cached: CachedProvider, counting: Counting) -> None:
+    cached.history(["MU"], START, END)
+    entry = _history_entry(cached)
+    good = entry.read_bytes()
+    entry.write_bytes(RAW_DAMAGE[damage] + (good if damage == "one non-UTF-8 byte" else b""))
+    with pytest.warns(CacheWarning, match="unreadable"):
+        result = cached.history(["MU"], START, END)
+    assert result.status.loc["MU", "status"] == "ok"
+    assert len(counting.calls) == 2
+    assert json.loads(entry.read_text())["key"]["ticker"] == "MU"
+
+
+def test_oversized_entry_is_not_read(cached: CachedProvider, counting: Counting,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import thesis_lib.market.cache as cache_module
+
+    cached.history(["MU"], START, END)
+    monkeypatch.setattr(cache_module, "MAX_ENTRY_BYTES", 64)
+    with pytest.warns(CacheWarning, match="not a regular file or is too large"):
+        result = cached.history(["MU"], START, END)
+    assert result.status.loc["MU", "status"] == "ok"
+    assert len(counting.calls) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+def test_fifo_in_place_of_an_entry_does_not_hang(cached: CachedProvider,
+                                                 counting: Counting) -> None:
+    cached.history(["MU"], START, END)
+    entry = _history_entry(cached)
+    entry.unlink()
+    os.mkfifo(entry)
+    with pytest.warns(CacheWarning, match="not a regular file"):
+        result = cached.history(["MU"], START, END)
+    assert result.status.loc["MU", "status"] == "ok"
+    assert entry.is_file()  # replaced by a real entry
+    assert len(counting.calls) == 2
+
+
+def test_bad_dates_are_refetched_not_failed_forever(cached: CachedProvider,
+                                                    counting: Counting) -> None:
+    cached.history(["MU"], START, END)
+    _edit_payload(_history_entry(cached), dates=["bad"] * 5)
+    with pytest.warns(CacheWarning):
+        first = cached.history(["MU"], START, END)
+    second = cached.history(["MU"], START, END)
+    assert first.status.loc["MU", "status"] == second.status.loc["MU", "status"] == "ok"
+    assert len(counting.calls) == 2
+
+
+def test_missing_answers_expire_sooner_than_the_rest(tmp_path: Path, clock: Clock) -> None:
+    counting = Counting(_frame_provider())
+    cached = CachedProvider(counting, directory=tmp_path, clock=clock, today=lambda: END)
+    assert cached.ttl == dt.timedelta(hours=12)
+    assert cached.missing_ttl == dt.timedelta(hours=1)
+    with pytest.warns(IncompleteDataWarning, match="NOPE"):
+        cached.history(["MU", "NOPE"], START, END)
+    clock.now += 59 * 60
+    with pytest.warns(IncompleteDataWarning, match="NOPE"):
+        cached.history(["MU", "NOPE"], START, END)
+    assert len(counting.calls) == 1
+    clock.now += 2 * 60
+    with pytest.warns(IncompleteDataWarning, match="NOPE"):
+        cached.history(["MU", "NOPE"], START, END)
+    assert counting.calls[-1] == ("history", ["NOPE"])
+
+
+@pytest.mark.parametrize("bad", [dt.timedelta(hours=-1), 3600, None])
+def test_bad_ttls_are_library_errors(bad: Any, tmp_path: Path) -> None:
+    from thesis_lib.errors import MarketDataError
+
+    with pytest.raises(MarketDataError, match="missing_ttl must be a non-negative"):
+        CachedProvider(_frame_provider(), directory=tmp_path, missing_ttl=bad)

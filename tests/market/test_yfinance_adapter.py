@@ -109,7 +109,8 @@ def test_failed_ticker_is_missing_with_reason_and_others_are_fine(policy: RetryP
     assert result.close["DELISTED1"].isna().all()
     status = result.status
     assert status.loc["DELISTED1", "status"] == "missing"
-    assert status.loc["DELISTED1", "reason"] == "possibly delisted; no timezone found"
+    assert status.loc["DELISTED1", "reason"] == (
+        "possibly delisted or misspelt (Yahoo answered 404 Not Found)")
     assert pd.isna(status.loc["DELISTED1", "as_of"])
     assert status.loc["MU", "status"] == "ok"
     assert status.loc["000660.KS", "status"] == "ok"
@@ -145,7 +146,7 @@ def test_persistent_rate_limit_fails_only_that_ticker(policy: RetryPolicy, clock
         result = make(download, policy=policy).history(["MU", "000660.KS"], START, END)
     assert len(download.calls) == 4  # max_attempts
     assert result.status.loc["000660.KS", "status"] == "ok"
-    assert result.status.loc["MU", "status"] == "failed"
+    assert result.status.loc["MU", "status"] == "unavailable"  # transient: not a verdict
     assert result.status.loc["MU", "reason"].startswith("rate limited after 4 attempts")
     assert "YFRateLimitError" in result.status.loc["MU", "reason"]
     caps = [1.0, 2.0, 4.0]
@@ -184,7 +185,7 @@ def test_persistent_timeout_fails_that_ticker_with_the_reason(policy: RetryPolic
     with pytest.warns(IncompleteDataWarning):
         result = make(download, policy=policy).history(["MU", "000660.KS"], START, END)
     reason = result.status.loc["MU", "reason"]
-    assert result.status.loc["MU", "status"] == "failed"
+    assert result.status.loc["MU", "status"] == "unavailable"
     assert reason.startswith("no answer after 4 attempts")
     assert "timed out" in reason
 
@@ -264,8 +265,10 @@ def test_yfinance_shaped_frame_passes_the_conformance_check(policy: RetryPolicy)
 
 def test_log_reasons_read_yfinance_summary_and_per_ticker_lines() -> None:
     _, lines = load_download("failed")
-    assert log_reasons(lines) == {"DELISTED1": ("missing",
-                                                "possibly delisted; no timezone found")}
+    assert log_reasons(lines) == {"DELISTED1": (
+        "missing", "possibly delisted or misspelt (Yahoo answered 404 Not Found)")}
+    assert log_reasons(["$X: possibly delisted; no timezone found"]) == {
+        "X": ("missing", "possibly delisted; no timezone found")}
     _, lines = load_download("rate_limited")
     kind, reason = log_reasons(lines)["MU"]
     assert kind == "rate_limit"
@@ -295,7 +298,8 @@ def test_reason_kind(text: str, kind: str) -> None:
 
 
 def test_parse_download_handles_none_and_flat_frames() -> None:
-    assert parse_download(None, ["MU"])["MU"].kind == "missing"  # type: ignore[union-attr]
+    # No frame and no log line: the reason was not seen, so it is not taken as "missing".
+    assert parse_download(None, ["MU"])["MU"].kind == "transient"  # type: ignore[union-attr]
     raw, _ = load_download("one")
     flat = raw.droplevel(1, axis=1)  # multi_level_index=False
     bars = parse_download(flat, ["MU"])["MU"]
@@ -388,7 +392,7 @@ def test_quote_timing_out_fails_only_that_ticker(policy: RetryPolicy) -> None:
     quotes = FixtureQuotes({"MU": Timeout("Operation timed out")})
     with pytest.warns(IncompleteDataWarning, match="MU"):
         result = make(quote=quotes, policy=policy).snapshot(["MU", "000660.KS"])
-    assert result.status.loc["MU", "status"] == "failed"
+    assert result.status.loc["MU", "status"] == "unavailable"
     assert "did not answer after 4 attempts" in result.status.loc["MU", "reason"]
     assert result.status.loc["000660.KS", "status"] == "ok"
     assert quotes.calls.count("MU") == 4

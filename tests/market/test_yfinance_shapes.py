@@ -109,7 +109,7 @@ def test_provider_retries_yfinance_rate_limits_then_gives_up_on_that_ticker(
     with pytest.warns(IncompleteDataWarning, match="rate limited"):
         history = _provider(clock).history(["MU", "000660.KS"], dt.date(2026, 2, 9),
                                            dt.date(2026, 2, 27))
-    assert history.status.loc["MU", "status"] == "failed"
+    assert history.status.loc["MU", "status"] == "unavailable"
     assert history.status.loc["000660.KS", "status"] == "ok"
     assert len(clock.sleeps) == 3
 

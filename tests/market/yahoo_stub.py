@@ -10,8 +10,13 @@ answers from the Yahoo responses stored in ``fixtures/yahoo``:
 - ``/v10/finance/quoteSummary/SYM``, ``/v7/finance/quote``,
   ``/ws/fundamentals-timeseries/...``: ``quote/SYM.json`` parts.
 
-``rate_limited`` symbols raise yfinance's ``YFRateLimitError`` and ``timeouts``
-raise curl_cffi's ``Timeout``, as the real transport does.
+``rate_limited`` symbols raise yfinance's ``YFRateLimitError``, ``timeouts``
+raise curl_cffi's ``Timeout``, ``resets`` its ``ConnectionError`` for a reset
+connection, and ``offline`` makes every request fail to resolve the host
+(curl_cffi's ``DNSError``), as the real transport does. ``server_errors`` symbols
+get an HTTP 500 with an HTML page, as Yahoo's edge serves one.
+:func:`warm_timezones` makes yfinance's timezone cache already know some symbols,
+as it does on disk after any earlier run.
 """
 
 from __future__ import annotations
@@ -61,6 +66,17 @@ class StubResponse:
             raise HTTPError(f"HTTP Error {self.status_code}: ", response=self)
 
 
+class ServerErrorResponse(StubResponse):
+    """An HTTP 500 with an HTML body (what a proxy or Yahoo's edge serves in an outage)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(None, 500, url)
+        self.text = "<html><body><h1>500 Internal Server Error</h1></body></html>"
+
+    def json(self) -> Any:
+        return json.loads(self.text)  # raises JSONDecodeError, as the real response does
+
+
 def _chart_file(symbol: str, interval: str) -> dict[str, Any] | None:
     path = YAHOO / "chart" / f"{symbol}@{interval}.json"
     if not path.exists():
@@ -100,10 +116,14 @@ def _slice_chart(payload: dict[str, Any], params: dict[str, Any]) -> dict[str, A
 class YahooStub:
     """Serve stored Yahoo responses; record every request made."""
 
-    def __init__(self, *, rate_limited: Iterable[str] = (), timeouts: Iterable[str] = ()
-                 ) -> None:
+    def __init__(self, *, rate_limited: Iterable[str] = (), timeouts: Iterable[str] = (),
+                 resets: Iterable[str] = (), server_errors: Iterable[str] = (),
+                 offline: bool = False) -> None:
         self.rate_limited = {s.upper() for s in rate_limited}
         self.timeouts = {s.upper() for s in timeouts}
+        self.resets = {s.upper() for s in resets}
+        self.server_errors = {s.upper() for s in server_errors}
+        self.offline = offline
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
 
@@ -117,6 +137,12 @@ class YahooStub:
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
         with self._lock:
             self.calls.append((url, {**query, **params}))
+        if self.offline:
+            from curl_cffi.requests.exceptions import DNSError
+
+            raise DNSError("Failed to perform, curl: (6) Could not resolve host: "
+                           "query2.finance.yahoo.com. See https://curl.se/libcurl/c/"
+                           "libcurl-errors.html first for more details.")
         if "/v8/finance/chart/" in url or "/quoteSummary/" in url:
             symbol = self._symbol(url)
         elif "/v7/finance/quote" in url:
@@ -126,6 +152,8 @@ class YahooStub:
         else:
             return StubResponse({"error": "unexpected url"}, 404, url)
         self._fail_if_asked(symbol)
+        if symbol.upper() in self.server_errors:
+            return ServerErrorResponse(url)
         if "/v8/finance/chart/" in url:
             chart = _chart_file(symbol, str(params.get("interval", "1d")))
             if chart is None:
@@ -145,6 +173,11 @@ class YahooStub:
                 "Failed to perform, curl: (28) Operation timed out after 10002 milliseconds"
                 " with 0 bytes received."
             )
+        if symbol.upper() in self.resets:
+            from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
+
+            raise CurlConnectionError(
+                "Failed to perform, curl: (56) Recv failure: Connection reset by peer.")
 
     def _quote(self, url: str, symbol: str, query: dict[str, str]) -> StubResponse:
         path = YAHOO / "quote" / f"{symbol}.json"
@@ -178,6 +211,31 @@ def install(monkeypatch: pytest.MonkeyPatch, stub: YahooStub) -> None:
                         yfinance.cache._TzCacheDummy())
     monkeypatch.setattr(yfinance.base, "_tz_info_fetch_ctr", 0)
     YfData.cache_get.cache_clear()
+
+
+class WarmTimezones:
+    """yfinance's timezone cache, already holding some symbols' timezones."""
+
+    def __init__(self, zones: dict[str, str]) -> None:
+        self.zones = dict(zones)
+
+    def lookup(self, tkr: str) -> str | None:
+        return self.zones.get(tkr)
+
+    def store(self, tkr: str, tz: str | None) -> None:
+        if tz is not None:
+            self.zones[tkr] = tz
+
+    @property
+    def tz_db(self) -> None:
+        return None
+
+
+def warm_timezones(monkeypatch: pytest.MonkeyPatch, zones: dict[str, str]) -> None:
+    """After :func:`install`: yfinance finds these timezones without asking Yahoo."""
+    import yfinance.cache
+
+    monkeypatch.setattr(yfinance.cache._TzCacheManager, "_tz_cache", WarmTimezones(zones))
 
 
 def symbols_requested(stub: YahooStub) -> list[str]:

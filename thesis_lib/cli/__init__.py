@@ -3,7 +3,8 @@
 Every command is a few calls a notebook user could make too::
 
     thesis screen [--universe FILE] [--pack NAME|FILE] [--top N] [--format FORMAT]
-                  [--explain] [--prices SOURCE] [--output FILE [--force]]
+                  [--explain] [--prices SOURCE [--status] [--timeout S] [--deadline S]]
+                  [--quiet] [--output FILE [--force]]
     thesis explain TICKER [--pack NAME|FILE] [--universe FILE]
     thesis validate FILE...
     thesis layers [--universe FILE]
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import sys
 import textwrap
@@ -53,6 +55,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") \
+            from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -78,6 +91,16 @@ def _data_options(p: argparse.ArgumentParser) -> None:
                    help="with a price file: per-ticker table of currency, shares and P/E")
     p.add_argument("--since", metavar="DATE", type=_date,
                    help="with --prices: start date of the return_since column")
+    p.add_argument("--status", action="store_true",
+                   help="with --prices: also print the per-ticker market-data status table "
+                        "(ok, missing, stale, unavailable, failed, private, with reasons)")
+    p.add_argument("--timeout", metavar="SECONDS", type=_seconds,
+                   help="with --prices yfinance: per network call (default: 10)")
+    p.add_argument("--deadline", metavar="SECONDS", type=_seconds,
+                   help="with --prices yfinance: for all market data of the run (default: 300)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar and no notes on stderr (errors are still shown); "
+                        "the progress bar only ever shows on a terminal")
 
 
 WATCH_EPILOG = """\

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,21 +51,45 @@ def run_screen(args: argparse.Namespace) -> Screened:
     universe = load_universe(args.universe)
     pack = load_pack(args.pack)
     label = args.universe or universe.id
+    status, timeout, deadline, quiet = (getattr(args, name, None)
+                                        for name in ("status", "timeout", "deadline", "quiet"))
     if not args.prices:
-        if args.snapshot or args.since:
-            raise CliError("--snapshot and --since need --prices",
-                           hint="add --prices FILE.csv (or --prices yfinance)")
+        given = [flag for flag, value in (("--snapshot", args.snapshot), ("--since", args.since),
+                                          ("--status", status), ("--timeout", timeout),
+                                          ("--deadline", deadline)) if value]
+        if given:
+            raise CliError(f"{' and '.join(given)} need{'s' if len(given) == 1 else ''} "
+                           "--prices", hint="add --prices FILE.csv (or --prices yfinance)")
         return Screened(screen(universe, pack), universe, label, priced=False)
     from thesis_lib.market import collect_notes, price_provider
 
-    provider = price_provider(args.prices, snapshot=args.snapshot)
+    provider = price_provider(args.prices, snapshot=args.snapshot, timeout=timeout,
+                              deadline=deadline)
     with collect_notes() as notes:
-        result = screen(universe, pack, market=provider, since=args.since)
-    if result.market is not None:
-        note(result.market.summary())
-    for message in notes:
-        note(message)
+        result = screen(universe, pack, market=provider, since=args.since,
+                        progress=False if quiet else None)
+    if not quiet:
+        if result.market is not None:
+            note(result.market.summary())
+        for message in notes:
+            note(message)
     return Screened(result, universe, label, priced=True)
+
+
+def status_text(screened: Screened) -> str:
+    """The per-ticker market-data status table (``--status``), or ``""`` without prices."""
+    market = screened.result.market
+    return "" if market is None else str(market.status_text())
+
+
+def status_rows(screened: Screened) -> list[dict[str, Any]]:
+    """The status table as JSON-ready rows."""
+    market = screened.result.market
+    if market is None:
+        return []
+    return [{"ticker": str(ticker), **{c: (v if isinstance(v, str) else None)
+                                       for c, v in row.items()}}
+            for ticker, row in market.status.iterrows()]
 
 
 # -- pieces of a row ----------------------------------------------------------------------
@@ -201,11 +226,15 @@ def screen_command(args: argparse.Namespace) -> Output:
         if args.explain:
             for ticker in tickers:
                 parts += ["", render_explanation(screened.result, ticker)]
+        if getattr(args, "status", False):
+            parts += ["", "Market data status:", status_text(screened).rstrip("\n")]
         text = "\n".join(parts) + "\n"
     elif fmt == "markdown":
         text = _markdown(screened, tickers, explain=args.explain)
         if basket is not None:
             text += "\n```\n" + str(basket) + "\n```\n"
+        if getattr(args, "status", False):
+            text += "\nMarket data status:\n\n```\n" + status_text(screened) + "```\n"
     elif fmt == "json":
         text = _json(screened, tickers, explain=args.explain)
         if basket is not None:
@@ -218,10 +247,16 @@ def screen_command(args: argparse.Namespace) -> Output:
                 "checks": {str(k): str(v) for k, v in basket.checks["detail"].items()},
             }
             text = to_json(doc)
+        if getattr(args, "status", False):
+            doc = json.loads(text)
+            doc["market_status"] = status_rows(screened)
+            text = to_json(doc)
     else:
         if args.explain:
             note("--explain adds nothing to csv: every rule's contribution is a column")
         text = _csv(screened, tickers)
+        if getattr(args, "status", False):  # stdout stays one CSV table
+            sys.stderr.write("market data status:\n" + status_text(screened))
     if args.output:
         target = write_output(text, args.output, force=args.force)
         note(f"wrote {len(tickers)} companies ({fmt}) to {target}")
@@ -284,5 +319,10 @@ def explain_command(args: argparse.Namespace) -> Output:
             "rules": explanation_rows(e),
             "sources": [] if e.sources is None else
             [{k: str(v) for k, v in row.items()} for row in e.sources.to_dict("records")],
+            **({"market_status": status_rows(screened)} if getattr(args, "status", False)
+               else {}),
         }))
-    return Output(render_explanation(result, ticker) + "\n")
+    text = render_explanation(result, ticker) + "\n"
+    if getattr(args, "status", False):
+        text += "\nMarket data status:\n" + status_text(screened)
+    return Output(text)

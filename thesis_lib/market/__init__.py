@@ -6,7 +6,7 @@
     provider = FrameProvider.from_file("prices.csv", snapshot="snapshot.csv")
     attached = add_market_data(frame, provider, since=date(2026, 5, 7))
     attached.frame        # the screening frame plus MARKET_COLUMNS
-    attached.status       # ok / missing / stale / failed / private, with reasons
+    attached.status       # ok / missing / stale / unavailable / failed / private, with reasons
 
 ``YFinanceProvider`` needs the ``market`` extra (``pip install "thesis-lib[market]"``);
 yfinance is imported only when it fetches. The standard frames are drawn in
@@ -33,9 +33,11 @@ from thesis_lib.market.frame import FrameProvider
 from thesis_lib.market.fx import FxRate, FxTable, fx_symbol, normalise_currency
 from thesis_lib.market.problems import (
     CacheWarning,
+    DeadlineExceededError,
     IncompleteDataWarning,
     MarketDataWarning,
     SourceUnavailableError,
+    SourceUnreachableError,
 )
 from thesis_lib.market.progress import ProgressBar
 from thesis_lib.market.retry import RetryPolicy
@@ -51,6 +53,7 @@ __all__ = [
     "BaseProvider",
     "CacheWarning",
     "CachedProvider",
+    "DeadlineExceededError",
     "FrameProvider",
     "FxRate",
     "FxTable",
@@ -65,6 +68,7 @@ __all__ = [
     "SnapshotQuery",
     "SnapshotResult",
     "SourceUnavailableError",
+    "SourceUnreachableError",
     "TickerStatus",
     "YFinanceProvider",
     "add_market_data",

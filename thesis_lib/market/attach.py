@@ -51,7 +51,7 @@ __all__ = ["MARKET_COLUMNS", "MarketAttachment", "add_market_data"]
 BATCH_SIZE = 50
 #: Extra days fetched before the earliest reference date, so a price on or before it exists.
 LOOKBACK_PAD_DAYS = 10
-_SEVERITY = {"ok": 0, "stale": 1, "missing": 2, "failed": 3}
+_SEVERITY = {"ok": 0, "stale": 1, "missing": 2, "unavailable": 3, "failed": 4}
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +61,7 @@ class MarketAttachment:
     - ``frame``: a new frame, the input's columns unchanged plus :data:`MARKET_COLUMNS`,
       ``quote_currency`` and ``market_as_of``; same index and order as the input.
     - ``status``: one row per company (index ``ticker``): status (ok, missing, stale,
-      failed, private), reason, source, as_of.
+      unavailable, failed, private), reason, source, as_of.
     - ``fx``: the dollar rates used (currency, rate_to_usd, date, source).
     - ``prices``: the adjusted closes the returns were computed from (UTC dates x
       listed tickers), handy for plots and evaluation.
@@ -90,6 +90,28 @@ class MarketAttachment:
         order = [*STATUS_VALUES, *counts.index]
         parts = ", ".join(f"{int(counts[k])} {k}" for k in dict.fromkeys(order) if k in counts)
         return f"market data from {self.source} as of {self.as_of}: {parts}"
+
+    def status_text(self, *, only_not_ok: bool = False) -> str:
+        """The per-ticker status table as aligned plain text (one line per company)::
+
+            ticker     status       as of       reason
+            MU         ok           2026-05-19
+            DELISTED1  missing                  possibly delisted; no timezone found
+            AVGO       unavailable              no answer after 4 attempts: Timeout: ...
+
+        Control characters in reasons (which quote the source's own messages) are
+        escaped, so nothing a server sends can move the cursor or recolour a terminal.
+        """
+        table = self.not_ok() if only_not_ok else self.status
+        rows = [("ticker", "status", "as of", "reason")]
+        for ticker, row in table.iterrows():
+            as_of = row["as_of"] if isinstance(row["as_of"], str) else ""
+            reason = row["reason"] if isinstance(row["reason"], str) else ""
+            rows.append((_plain(str(ticker)), str(row["status"]), as_of, _plain(reason)))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        return "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(r[:3], widths, strict=True))
+            + ("  " + r[3] if r[3] else "") for r in rows).rstrip() + "\n"
 
     def __repr__(self) -> str:
         counts = self.status["status"].value_counts()
@@ -139,7 +161,7 @@ def _worst(snap: pd.Series | None, hist: pd.Series | None) -> tuple[str, str]:
             continue
         status = str(row["status"])
         reason = row["reason"] if isinstance(row["reason"], str) else ""
-        parts.append((_SEVERITY.get(status, 3), status, f"{label}: {reason}" if reason else ""))
+        parts.append((_SEVERITY.get(status, 4), status, f"{label}: {reason}" if reason else ""))
     if not parts:
         return "failed", "no answer from the provider"
     worst = max(parts, key=lambda p: p[0])
@@ -408,6 +430,18 @@ def _assemble(frame: pd.DataFrame, names: list[str], listed: list[str],
         source=source,
         notes=() if message is None else (message,),
     )
+
+
+def _plain(text: str) -> str:
+    """``text`` on one line with control characters escaped (``\\x1b``, ``\\n``)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code < 0xA0:
+            out.append({"\n": "\\n", "\r": "\\r", "\t": " "}.get(ch, f"\\x{code:02x}"))
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _known(currency: str) -> bool:

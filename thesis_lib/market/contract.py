@@ -52,10 +52,13 @@ Both results carry ``status``, one row per requested ticker::
     BAD        missing  possibly delisted; no timezone found          yfinance  NaN
     OLD        stale    last price on 2026-04-02, 25 business days... yfinance  2026-04-02
 
-    status is one of ``ok``, ``missing`` (the source does not know the ticker or has
-    no data), ``stale`` (last price older than ``stale_after`` business days before
-    the reference date), ``failed`` (an error, with its reason) and ``private``
-    (used by :func:`~thesis_lib.market.attach.add_market_data` for unlisted companies).
+    status is one of ``ok``, ``missing`` (the source answered that it does not know the
+    ticker or has no data for it), ``stale`` (last price older than ``stale_after``
+    business days before the reference date), ``unavailable`` (a transient failure -
+    timeout, dropped connection, HTTP 5xx, rate limit - that lasted through the retries:
+    nothing is known about the ticker, so try again later; never cached), ``failed``
+    (any other error, with its reason) and ``private`` (used by
+    :func:`~thesis_lib.market.attach.add_market_data` for unlisted companies).
 """
 
 
@@ -92,7 +95,7 @@ __all__ = [
     "TickerStatus",
 ]
 
-StatusValue = Literal["ok", "missing", "stale", "failed", "private"]
+StatusValue = Literal["ok", "missing", "stale", "unavailable", "failed", "private"]
 STATUS_VALUES: tuple[str, ...] = get_args(StatusValue)
 STATUS_COLUMNS: tuple[str, ...] = ("status", "reason", "source", "as_of")
 
@@ -239,7 +242,7 @@ class TickerStatus(_Frozen):
 class TickerNote:
     """What a provider's transform step knows went wrong with one ticker."""
 
-    status: Literal["missing", "failed"]
+    status: Literal["missing", "unavailable", "failed"]
     reason: str
 
 

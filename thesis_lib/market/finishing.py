@@ -258,7 +258,7 @@ def incomplete_message(status: pd.DataFrame, *, what: str, source: str) -> str |
         return None
     counted = status[status["status"] != "private"]
     parts: list[str] = []
-    for kind in ("missing", "failed", "stale"):
+    for kind in ("missing", "unavailable", "failed", "stale"):
         rows = bad[bad["status"] == kind]
         if rows.empty:
             continue

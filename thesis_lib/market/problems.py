@@ -9,7 +9,11 @@
 
     MarketDataError                  (thesis_lib.errors)
     └── SourceUnavailableError       the source timed out or dropped the connection, even
-                                     after retries
+        │                            after retries
+        ├── SourceUnreachableError   the source's host could not be resolved or connected
+        │                            to at all (offline?); nothing more is tried
+        └── DeadlineExceededError    the request ran past its total deadline (a server that
+                                     accepts connections and never answers, say)
 
 A result with tickers that are not ``ok`` always says so twice: once as an
 :class:`IncompleteDataWarning`, and once in its status table.
@@ -28,10 +32,21 @@ W = TypeVar("W", bound=Warning)
 
 __all__ = [
     "CacheWarning",
+    "DeadlineExceededError",
     "IncompleteDataWarning",
     "MarketDataWarning",
     "SourceUnavailableError",
+    "SourceUnreachableError",
 ]
+
+
+class SourceUnreachableError(SourceUnavailableError):
+    """The source's host could not be resolved or connected to (no network, DNS down,
+    firewall refusing). Raised at the first such failure: the other tickers are not tried."""
+
+
+class DeadlineExceededError(SourceUnavailableError):
+    """A request did not finish within its total deadline (calls in flight included)."""
 
 
 class MarketDataWarning(UserWarning):

@@ -5,18 +5,38 @@ A :class:`RetryPolicy` says how hard to try; :meth:`RetryPolicy.start` opens a
 request, so a throttled source cannot make a run take longer than the budget).
 ``sleep``, ``clock`` and ``rng`` are injectable, so tests never really sleep.
 
-Failures are sorted into four kinds by :func:`classify_exception` (by type, and
-by class name for the vendor libraries that are not imported here):
+Failures are sorted into five kinds by :func:`classify_exception` (by type, and
+by class name and message for the vendor libraries that are not imported here):
 
-``rate_limit``  the source throttled us (retried; :class:`RateLimitError` when given up)
-``transient``   timeout, dropped connection, 5xx (retried; :class:`SourceUnavailableError`)
-``missing``     the source does not know the symbol (never retried; :class:`SymbolNotFoundError`)
-``fatal``       anything else (never retried; :class:`MarketDataError`)
+``rate_limit``   the source throttled us (retried; :class:`RateLimitError` when given up)
+``transient``    timeout, dropped connection, 5xx (retried; :class:`SourceUnavailableError`)
+``unreachable``  the host cannot be resolved or connected to: offline, DNS down, connection
+                 refused (never retried, and nothing more is tried:
+                 :class:`~thesis_lib.market.problems.SourceUnreachableError`)
+``missing``      the source does not know the symbol (never retried; :class:`SymbolNotFoundError`)
+``fatal``        anything else (never retried; :class:`MarketDataError`)
+
+Deadlines
+---------
+
+Retries alone do not bound a run: a server that accepts a connection and never
+answers keeps a call in flight for as long as the transport allows (yfinance's
+cookie and quote requests wait 30 s each, whatever timeout was asked for). So
+every network call runs through :func:`call_with_timeout`, which gives up on it
+after the per-call ``timeout`` (a ``transient`` failure, retried) or when the
+request's total deadline (a :class:`Deadline`) is reached
+(:class:`~thesis_lib.market.problems.DeadlineExceededError`). A call given up on
+is left to finish in a daemon thread and its answer is dropped; it never blocks
+the caller or the interpreter's exit. :func:`run_deadline` shares one deadline
+between every request made inside it (e.g. all the batches of one screen).
 """
 
 from __future__ import annotations
 
+import contextvars
+import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,13 +48,26 @@ from thesis_lib.errors import (
     RateLimitError,
     SymbolNotFoundError,
 )
-from thesis_lib.market.problems import SourceUnavailableError
+from thesis_lib.market.problems import (
+    DeadlineExceededError,
+    SourceUnavailableError,
+    SourceUnreachableError,
+)
 
-__all__ = ["FailureKind", "RetryBudget", "RetryPolicy", "classify_exception", "to_market_error"]
+__all__ = [
+    "CallTimeoutError",
+    "Deadline",
+    "FailureKind",
+    "RetryBudget",
+    "RetryPolicy",
+    "call_with_timeout",
+    "classify_exception",
+    "to_market_error",
+]
 
 T = TypeVar("T")
 
-FailureKind = Literal["rate_limit", "transient", "missing", "fatal"]
+FailureKind = Literal["rate_limit", "transient", "unreachable", "missing", "fatal"]
 RETRYABLE: frozenset[str] = frozenset({"rate_limit", "transient"})
 
 _RATE_LIMIT_NAMES = frozenset({"YFRateLimitError", "TooManyRequests"})
@@ -48,9 +81,28 @@ _TRANSIENT_NAMES = frozenset(
         "ChunkedEncodingError",
         "RemoteDisconnected",
         "ProxyError",
-        "DNSError",
         "IncompleteRead",
+        "JSONDecodeError",
+        "CallTimeoutError",
     }
+)
+_UNREACHABLE_NAMES = frozenset(
+    {"DNSError", "NameResolutionError", "gaierror", "ConnectTimeout", "ConnectionRefusedError",
+     "NewConnectionError"}
+)
+#: What resolver and connect failures say (curl codes 5, 6, 7; getaddrinfo; connect(2)).
+UNREACHABLE_TEXT = re.compile(
+    r"curl: \((5|6|7)\)|Could not resolve (host|proxy)|Failed to connect|Couldn't connect"
+    r"|Connection refused|Connection timed out after|Temporary failure in name resolution"
+    r"|Name or service not known|nodename nor servname|getaddrinfo failed|No address associated"
+    r"|Network is unreachable|No route to host|Failed to resolve",
+    re.I,
+)
+#: What a server in trouble answers (HTTP 5xx pages, Yahoo's "will be right back").
+SERVER_TROUBLE_TEXT = re.compile(
+    r"\b50[0234]\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out"
+    r"|CURRENTLY DOWN|Will be right back",
+    re.I,
 )
 _MISSING_NAMES = frozenset(
     {"YFTickerMissingError", "YFTzMissingError", "YFPricesMissingError"}
@@ -61,6 +113,15 @@ RATE_LIMIT_HINT = (
     "or wrap the provider in CachedProvider so repeated runs do not refetch"
 )
 TRANSIENT_HINT = "check the network connection and try again later"
+UNREACHABLE_HINT = (
+    "check the internet connection, DNS and any proxy or firewall; cached prices are "
+    "used where fresh, and a price file (--prices FILE.csv) works offline"
+)
+DEADLINE_HINT = (
+    "the source (or a proxy or firewall in between) accepted the connection but did not "
+    "answer in time: check the network, or allow more time with a longer deadline "
+    "(YFinanceProvider(deadline=...), --deadline SECONDS)"
+)
 MISSING_HINT = "check the symbol and its exchange suffix (e.g. '000660.KS' for SK Hynix)"
 
 
@@ -75,6 +136,13 @@ def classify_exception(exc: BaseException) -> FailureKind:
         return "rate_limit"
     if isinstance(exc, SymbolNotFoundError) or names & _MISSING_NAMES:
         return "missing"
+    if isinstance(exc, SourceUnreachableError) or names & _UNREACHABLE_NAMES:
+        return "unreachable"
+    if isinstance(exc, DeadlineExceededError):
+        return "fatal"  # the request is over: nothing to retry
+    text = str(exc)
+    if not isinstance(exc, MarketDataError) and UNREACHABLE_TEXT.search(text):
+        return "unreachable"
     if isinstance(exc, SourceUnavailableError | TimeoutError | ConnectionError):
         return "transient"
     if names & _TRANSIENT_NAMES:
@@ -89,9 +157,10 @@ def classify_exception(exc: BaseException) -> FailureKind:
             return "transient"
     if isinstance(exc, MarketDataError):
         return "fatal"
-    text = str(exc)
     if "Too Many Requests" in text or "Rate limited" in text:
         return "rate_limit"
+    if SERVER_TROUBLE_TEXT.search(text):
+        return "transient"
     return "fatal"
 
 
@@ -111,6 +180,8 @@ def to_market_error(
     kind = classify_exception(exc)
     what = describe_exception(exc)
     tries = f" after {attempts} attempts" if attempts > 1 else ""
+    if kind == "unreachable":
+        return unreachable_error(source, what)
     if kind == "rate_limit":
         return RateLimitError(
             f"{source} rate-limited the request{tries} ({what})", item=item, hint=RATE_LIMIT_HINT
@@ -123,6 +194,104 @@ def to_market_error(
         return SymbolNotFoundError(f"{source} does not know this symbol ({what})", item=item,
                                    hint=MISSING_HINT)
     return MarketDataError(f"{source} failed ({what})", item=item)
+
+
+_CURL_DETAIL = re.compile(r"curl: \(\d+\)\s*(.+?)(?:\.?\s+See https?://\S+.*)?['\")]*$", re.S)
+
+
+def unreachable_error(source: str, what: str) -> SourceUnreachableError:
+    """The one error for "the source's host cannot be reached" (``what``: the first cause)."""
+    label = "Yahoo Finance" if source == "yfinance" else source
+    match = _CURL_DETAIL.search(what)
+    cause = match.group(1).strip() if match else what
+    return SourceUnreachableError(
+        f"cannot reach {label} (offline?): {cause}; no further tickers were tried",
+        hint=UNREACHABLE_HINT)
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+class CallTimeoutError(TimeoutError):
+    """One network call did not return within its per-call timeout (a transient failure)."""
+
+
+def check_seconds(value: object, name: str) -> float:
+    """``value`` as positive finite seconds, or a :class:`MarketDataError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value) or value <= 0:
+        raise MarketDataError(f"{name} must be a positive number of seconds, got {value!r}",
+                              field=name, hint=f"e.g. {name}=30")
+    return float(value)
+
+
+class Deadline:
+    """The moment a request must be over by (monotonic seconds), and how it is described.
+
+    ``seconds`` from now, or ``run_expiry`` (the end of a longer run this request is
+    part of, on the same clock) if that is sooner.
+    """
+
+    def __init__(self, seconds: float, *, run_expiry: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        expiry = clock() + seconds
+        self.from_run = run_expiry is not None and run_expiry < expiry
+        self.expiry = run_expiry if run_expiry is not None and self.from_run else expiry
+
+    def remaining(self) -> float:
+        """Seconds left (0 when past)."""
+        return max(0.0, self.expiry - self.clock())
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+    def error(self, source: str, what: str) -> DeadlineExceededError:
+        """The error for running past this deadline while doing ``what``."""
+        budget = ("the run's total deadline" if self.from_run
+                  else f"the {self.seconds:g} s deadline")
+        return DeadlineExceededError(
+            f"{source} did not finish {what} within {budget}; a server, proxy or firewall "
+            "accepted the connection but did not answer", hint=DEADLINE_HINT)
+
+
+def call_with_timeout(fn: Callable[[], T], *, timeout: float, deadline: Deadline,
+                      source: str, what: str) -> T:
+    """``fn()`` in a daemon thread, given up on after ``timeout`` or at ``deadline``.
+
+    Past the per-call timeout: :class:`CallTimeoutError` (retryable). Past the deadline:
+    :class:`~thesis_lib.market.problems.DeadlineExceededError`. An exception ``fn``
+    raises is raised here unchanged.
+    """
+    remaining = deadline.remaining()
+    if remaining <= 0:
+        raise deadline.error(source, what)
+    outcome: list[tuple[bool, object]] = []
+    done = threading.Event()
+    context = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            outcome.append((True, context.run(fn)))
+        except BaseException as exc:  # handed over to the caller
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=target, name="thesis-market-call", daemon=True)
+    thread.start()
+    wait = min(timeout, remaining)
+    if not done.wait(wait):
+        if wait < timeout:
+            raise deadline.error(source, what)
+        raise CallTimeoutError(f"no answer within the {timeout:g} s per-call timeout ({what})")
+    ok, value = outcome[0]
+    if ok:
+        return value  # type: ignore[return-value]
+    assert isinstance(value, BaseException)
+    raise value
 
 
 @dataclass(frozen=True)
@@ -150,9 +319,9 @@ class RetryPolicy:
                 "delays and the time budget cannot be negative", field="RetryPolicy"
             )
 
-    def start(self) -> RetryBudget:
-        """Open the time budget for one request."""
-        return RetryBudget(self)
+    def start(self, deadline: Deadline | None = None) -> RetryBudget:
+        """Open the time budget for one request (no retry waits past ``deadline``)."""
+        return RetryBudget(self, deadline)
 
     def call(self, fn: Callable[[], T], *, source: str, item: str | None = None) -> T:
         """Call ``fn`` with retries under a fresh budget; see :meth:`RetryBudget.call`."""
@@ -162,9 +331,10 @@ class RetryPolicy:
 class RetryBudget:
     """The time left for retries in one request; safe to share between threads."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, hard: Deadline | None = None) -> None:
         self.policy = policy
         self.deadline = policy.clock() + policy.total_budget
+        self.hard = hard
         self._rng = policy.rng if policy.rng is not None else random.Random()
         self._lock = threading.Lock()
 
@@ -180,6 +350,8 @@ class RetryBudget:
         with self._lock:
             delay = self._rng.uniform(0.0, cap)
         if policy.clock() + delay > self.deadline:
+            return None
+        if self.hard is not None and delay >= self.hard.remaining():
             return None
         return delay
 

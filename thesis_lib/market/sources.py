@@ -21,23 +21,39 @@ from thesis_lib.market.cache import CachedProvider
 from thesis_lib.market.frame import FrameProvider
 from thesis_lib.market.problems import MarketDataWarning, gathered_warnings
 
-__all__ = ["LIVE_SOURCES", "collect_notes", "price_provider"]
+__all__ = ["DEFAULT_RUN_DEADLINE", "LIVE_SOURCES", "collect_notes", "price_provider"]
 
 LIVE_SOURCES: tuple[str, ...] = ("yfinance",)
 """Source names that fetch over the network; anything else is a file path."""
 
+#: Seconds all the market data of one run (a screen, a watch) may take, unless told.
+DEFAULT_RUN_DEADLINE = 300.0
+
 
 def price_provider(source: str | os.PathLike[str], *,
-                   snapshot: str | os.PathLike[str] | None = None) -> MarketDataProvider:
-    """The market-data provider for ``source``: ``"yfinance"`` or a price file."""
+                   snapshot: str | os.PathLike[str] | None = None,
+                   timeout: float | None = None,
+                   deadline: float | None = None) -> MarketDataProvider:
+    """The market-data provider for ``source``: ``"yfinance"`` or a price file.
+
+    For ``"yfinance"`` (a :class:`~thesis_lib.market.YFinanceProvider` behind a
+    :class:`~thesis_lib.market.CachedProvider`): ``timeout`` is the per-call timeout
+    in seconds (default 10) and ``deadline`` the total for every request of the run
+    (default :data:`DEFAULT_RUN_DEADLINE`, 300 s); one request never gets more than
+    the provider's own 120 s. Neither applies to price files, which are read locally.
+    """
     if str(source) == "yfinance":
         if snapshot is not None:
             raise MarketDataError("a snapshot table only applies to price files",
                                   field="snapshot", hint="leave it out with yfinance")
-        from thesis_lib.market.yfinance import YFinanceProvider
+        from thesis_lib.market.retry import check_seconds
+        from thesis_lib.market.yfinance import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, YFinanceProvider
 
+        run = DEFAULT_RUN_DEADLINE if deadline is None else check_seconds(deadline, "deadline")
         # Raises ProviderUnavailableError (with the install hint) without the extra.
-        return CachedProvider(YFinanceProvider())
+        return CachedProvider(YFinanceProvider(
+            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+            deadline=min(DEFAULT_DEADLINE, run), total_deadline=run))
     path = Path(source)
     try:
         check_file(path, error=MarketDataError, what="price file")

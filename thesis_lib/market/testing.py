@@ -75,7 +75,7 @@ def check_history(result: HistoryResult, tickers: Sequence[str], start: dt.date,
         status = result.status.loc[ticker, "status"]
         if status in ("ok", "stale") and not has_data:
             out.append(f"history: {ticker} is {status} but has no prices")
-        if status in ("missing", "failed") and has_data:
+        if status in ("missing", "unavailable", "failed") and has_data:
             out.append(f"history: {ticker} is {status} but has prices")
     return out
 

@@ -16,7 +16,14 @@ What ``yfinance.download`` (1.7) gives back, which the transform step relies on:
   fails the frame has those columns and no rows;
 - errors, rate limits included, are swallowed per ticker and only logged on the
   ``yfinance`` logger (``['MU']: YFRateLimitError('Too Many Requests. ...')``),
-  so failures are found from the data and from the captured log lines;
+  so failures are found from the data and from the captured log lines. By default
+  yfinance also turns a timeout, reset connection or HTTP 5xx during the price
+  request into "possibly delisted; no price data found" once it knows the
+  ticker's timezone (cached on disk from any earlier run); :func:`yf_download`
+  therefore sets ``yfinance.config.debug.hide_exceptions = False`` for the call,
+  so the log line names the real exception (``['MU']: Timeout('...')``), and gives
+  yfinance a session on which an HTTP 5xx raises (:func:`yf_session`), so only
+  Yahoo's own "no data" answers read as missing;
 - daily indexes are timezone-naive dates, intraday ones are in the exchange's
   timezone.
 
@@ -33,20 +40,50 @@ the staleness reference, not a historical price.
 
 Both fetch functions are injectable (``download=``, ``quote=``), which is how the
 tests run offline on frames shaped exactly like the ones above.
+
+Deadlines and logging
+---------------------
+
+- ``timeout`` (default 10 s) bounds every network call: yfinance gets it for each
+  HTTP request, each quote may take that long, and one ``download`` of ``n``
+  tickers ``timeout`` per started group of 10 tickers. A call past its timeout is
+  given up (see :func:`~thesis_lib.market.retry.call_with_timeout`: yfinance's
+  cookie and ``Ticker.info`` requests ignore the timeout asked for) and counts as
+  a transient failure, so it is retried.
+- ``deadline`` (default 120 s) bounds one ``history`` or ``snapshot`` request,
+  retries, chunks and threads included; past it the request raises
+  :class:`~thesis_lib.market.problems.DeadlineExceededError`. ``total_deadline``
+  (default none; 300 s from :func:`~thesis_lib.market.price_provider`, so for every
+  ``thesis screen``/``watch`` run, ``--deadline``) bounds all the requests of one
+  provider together, counted from its first request.
+- The first failure to resolve or connect to Yahoo (DNS, connection refused, no
+  route) raises :class:`~thesis_lib.market.problems.SourceUnreachableError`
+  "cannot reach Yahoo Finance (offline?)" at once; no further ticker is tried.
+- While fetching, yfinance's log lines are captured (:func:`capture_yfinance_log`),
+  never shown: they are read for per-ticker reasons and summarised in one line on
+  the ``thesis_lib.market.yfinance`` logger (level INFO). The capture works whatever
+  the logging set-up (a quieted ``yfinance`` or root logger included); only
+  ``logging.disable()`` hides yfinance's messages, and then a ticker without data
+  is reported ``unavailable`` ("no reason logged"), never cached as missing.
 """
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
+import importlib
 import importlib.util
 import logging
 import math
+import os
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from types import ModuleType
 from typing import Any, Literal, Protocol
 
@@ -63,22 +100,41 @@ from thesis_lib.market.base import (
     utc_today,
 )
 from thesis_lib.market.fx import FxTable, normalise_currency
-from thesis_lib.market.problems import SourceUnavailableError, describe_tickers
+from thesis_lib.market.problems import (
+    DeadlineExceededError,
+    SourceUnavailableError,
+    SourceUnreachableError,
+    describe_tickers,
+)
 from thesis_lib.market.retry import (
     RATE_LIMIT_HINT,
     RETRYABLE,
+    SERVER_TROUBLE_TEXT,
     TRANSIENT_HINT,
+    UNREACHABLE_TEXT,
+    Deadline,
     FailureKind,
     RetryBudget,
     RetryPolicy,
+    call_with_timeout,
+    check_seconds,
     classify_exception,
     describe_exception,
+    unreachable_error,
 )
 
 __all__ = ["YFinanceProvider", "parse_download"]
 
 INSTALL_HINT = 'pip install "thesis-lib[market]"'
 YF_LOGGER = "yfinance"
+#: Seconds per network call unless told otherwise.
+DEFAULT_TIMEOUT = 10.0
+#: Seconds one history or snapshot request may take in all unless told otherwise.
+DEFAULT_DEADLINE = 120.0
+#: A download call of n tickers may take ``timeout`` per started group of this many.
+TICKERS_PER_TIMEOUT = 10
+_log = logging.getLogger("thesis_lib.market.yfinance")
+_CONFIG_LOCK = threading.RLock()
 
 
 class DownloadFn(Protocol):
@@ -104,40 +160,143 @@ def _import_yfinance() -> ModuleType:
     return module
 
 
+_shown_depth = 0
+_hidden_before: Any = True
+
+
+@contextmanager
+def _exceptions_shown(yf: ModuleType) -> Iterator[None]:
+    """``yfinance.config.debug.hide_exceptions = False`` for the block (restored after).
+
+    Without it yfinance reports a timeout or an HTTP 5xx during a price request as
+    "possibly delisted; no price data found" whenever the ticker's timezone is cached.
+    """
+    global _shown_depth, _hidden_before
+    config = getattr(getattr(yf, "config", None), "debug", None)
+    if config is None:
+        yield
+        return
+    # The lock is held only to switch, never during the call: a call given up on may
+    # never return, and must not block the next one.
+    with _CONFIG_LOCK:
+        if _shown_depth == 0:
+            _hidden_before = config.hide_exceptions
+            config.hide_exceptions = False
+        _shown_depth += 1
+    try:
+        yield
+    finally:
+        with _CONFIG_LOCK:
+            _shown_depth -= 1
+            if _shown_depth == 0:
+                config.hide_exceptions = _hidden_before
+
+
+def _daemon_worker_threads() -> None:
+    """yfinance's worker threads (``multitasking``) must not hold up the interpreter's exit
+    when a call to a silent server is given up on; ``set_daemon`` is its documented opt-in."""
+    try:
+        multitasking = importlib.import_module("multitasking")
+    except ImportError:  # pragma: no cover - a yfinance dependency
+        return
+    set_daemon = getattr(multitasking, "set_daemon", None)
+    if callable(set_daemon):
+        set_daemon(True)
+
+
+_session: Any = None
+
+
+def yf_session() -> Any:
+    """The HTTP session the default fetches give yfinance: the one yfinance itself would
+    make (curl_cffi, impersonating Chrome), except that an HTTP 5xx answer raises
+    (an ``HTTPError`` naming the status) instead of being handed to yfinance, which
+    would read Yahoo's error body as "possibly delisted; no price data found".
+
+    ``None`` (yfinance chooses) when curl_cffi is not installed or
+    ``YF_DISABLE_CURL_CFFI`` is set. One session is shared, so cookies are kept.
+    """
+    global _session
+    if os.environ.get("YF_DISABLE_CURL_CFFI", "").lower() in ("1", "true", "yes"):
+        return None
+    with _CONFIG_LOCK:
+        if _session is None:
+            try:
+                curl_requests: Any = importlib.import_module("curl_cffi.requests")
+            except ImportError:
+                return None
+
+            class YahooServerError(curl_requests.exceptions.HTTPError):  # type: ignore[misc]
+                """Yahoo (or a proxy in between) answered with an HTTP 5xx status."""
+
+            class ServerErrorsRaise(curl_requests.Session):  # type: ignore[misc]
+                def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
+                    response = super().request(method, url, *args, **kwargs)
+                    status = getattr(response, "status_code", None)
+                    if isinstance(status, int) and status >= 500:
+                        host = str(url).split("/")[2] if "//" in str(url) else str(url)
+                        raise YahooServerError(f"HTTP {status} from {host}",
+                                               response=response)
+                    return response
+
+            _session = ServerErrorsRaise(impersonate="chrome")
+        return _session
+
+
+def _forget_answers(yf: ModuleType) -> None:
+    """Clear yfinance's in-memory cache of HTTP answers (``YfData.cache_get``)."""
+    data = getattr(yf, "data", None)
+    cache_get = getattr(getattr(data, "YfData", None), "cache_get", None)
+    clear = getattr(cache_get, "cache_clear", None)
+    if callable(clear):
+        clear()
+
+
 def yf_download(
-    tickers: list[str], *, start: dt.date, end: dt.date, interval: str, timeout: float = 10.0
+    tickers: list[str], *, start: dt.date, end: dt.date, interval: str,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> pd.DataFrame | None:
-    """The default fetch: one ``yfinance.download`` call with every option spelt out."""
+    """The default fetch: one ``yfinance.download`` call with every option spelt out.
+
+    ``timeout`` is passed to yfinance for each HTTP request. yfinance's exceptions are
+    not hidden during the call (see the module docstring), so its log names them.
+    yfinance keeps answers for past date ranges in memory (an HTTP 500 page included);
+    that memory is cleared first, so a retry really asks Yahoo again.
+    """
     yf = _import_yfinance()
-    frame: pd.DataFrame | None = yf.download(
-        tickers,
-        start=start.isoformat(),
-        end=end.isoformat(),
-        interval=interval,
-        auto_adjust=True,
-        actions=False,
-        repair=False,
-        keepna=False,
-        group_by="column",
-        multi_level_index=True,
-        progress=False,
-        threads=True,
-        timeout=timeout,
-    )
+    _daemon_worker_threads()
+    _forget_answers(yf)
+    with _exceptions_shown(yf):
+        frame: pd.DataFrame | None = yf.download(
+            tickers,
+            start=start.isoformat(),
+            end=end.isoformat(),
+            interval=interval,
+            auto_adjust=True,
+            actions=False,
+            repair=False,
+            keepna=False,
+            group_by="column",
+            multi_level_index=True,
+            progress=False,
+            threads=True,
+            timeout=timeout,
+            session=yf_session(),
+        )
     return frame
 
 
 def yf_info(symbol: str) -> Mapping[str, Any]:
     """The default quote: ``yfinance.Ticker(symbol).info`` (valuation fields included)."""
     yf = _import_yfinance()
-    info = yf.Ticker(symbol).info
+    info = yf.Ticker(symbol, session=yf_session()).info
     return dict(info) if info else {}
 
 
 def yf_fast_info(symbol: str) -> Mapping[str, Any]:
     """A cheaper quote from ``fast_info`` (no valuation fields), in ``info``'s key names."""
     yf = _import_yfinance()
-    ticker = yf.Ticker(symbol)
+    ticker = yf.Ticker(symbol, session=yf_session())
     fast = ticker.fast_info
     try:
         price = fast.last_price
@@ -174,19 +333,60 @@ class _ListHandler(logging.Handler):
             self.messages.append(str(record.msg))
 
 
+_CAPTURE_LOCK = threading.Lock()
+_capture_depth = 0
+_saved_logger_state: tuple[int, bool, bool] | None = None
+
+
 @contextmanager
 def capture_yfinance_log() -> Iterator[list[str]]:
     """Collect what yfinance logs (it reports failures there instead of raising).
 
-    While captured, the messages do not also go to Python's last-resort stderr handler.
+    While any capture is open, the ``yfinance`` logger reports warnings and errors
+    whatever the user's logging set-up (its level is lowered to WARNING if it or the
+    root logger was quieted, and it is re-enabled if disabled), and its records go to
+    the captures only: they do not propagate to the root logger's handlers nor reach
+    Python's last-resort stderr handler. Everything is restored when the last capture
+    closes. Captures may be nested and opened from several threads.
     """
+    global _capture_depth, _saved_logger_state
     logger = logging.getLogger(YF_LOGGER)
     handler = _ListHandler()
-    logger.addHandler(handler)
+    with _CAPTURE_LOCK:
+        if _capture_depth == 0:
+            _saved_logger_state = (logger.level, logger.propagate, logger.disabled)
+            logger.propagate = False
+            logger.disabled = False
+            if logger.getEffectiveLevel() > logging.WARNING:
+                logger.setLevel(logging.WARNING)
+        _capture_depth += 1
+        logger.addHandler(handler)
     try:
         yield handler.messages
     finally:
-        logger.removeHandler(handler)
+        with _CAPTURE_LOCK:
+            logger.removeHandler(handler)
+            _capture_depth -= 1
+            if _capture_depth == 0 and _saved_logger_state is not None:
+                level, propagate, disabled = _saved_logger_state
+                logger.setLevel(level)
+                logger.propagate = propagate
+                logger.disabled = disabled
+                _saved_logger_state = None
+
+
+def summarise_log(messages: Sequence[str]) -> str:
+    """One line about what yfinance logged, e.g. ``yfinance logged 3 lines: 2 rate limit, ...``."""
+    lines = [m for m in messages if m.strip()]
+    if not lines:
+        return "yfinance logged nothing"
+    kinds: dict[str, int] = {}
+    for line in lines:
+        kind = reason_kind(line)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    counted = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(kinds.items()))
+    first = lines[0].strip().splitlines()[0][:160]
+    return f"yfinance logged {len(lines)} lines ({counted}); first: {first}"
 
 
 _SUMMARY = re.compile(r"^\s*(\[[^\]]*\]):\s*(.+)$", re.S)
@@ -194,20 +394,28 @@ _PER_TICKER = re.compile(r"^\$(\S+?):\s*(.+)$", re.S)
 _FAILED_GET = re.compile(r"^Failed to get ticker '([^']+)' reason:\s*(.+)$", re.S)
 _RATE = re.compile(r"YFRateLimitError|Too Many Requests|Rate limited", re.I)
 _TRANSIENT = re.compile(
-    r"Timeout|timed out|ConnectionError|Connection (reset|aborted|refused)|RemoteDisconnected"
-    r"|ChunkedEncodingError|curl: \(\d+\)|Failed to perform",
+    r"Timeout|timed out|ConnectionError|Connection (reset|aborted)|RemoteDisconnected"
+    r"|ChunkedEncodingError|IncompleteRead|curl: \(\d+\)|Failed to perform|CallTimeoutError"
+    r"|JSONDecodeError|Expecting value",
     re.I,
 )
 _MISSING = re.compile(
-    r"delisted|no timezone found|no price data found|not found|no data found", re.I
+    r"delisted|no timezone found|no price data found|not found|no data found|HTTP Error 404",
+    re.I,
 )
+_HTTP_404 = re.compile(r"HTTP Error 404", re.I)
+#: A ticker without data and without any log line: yfinance's reason was not seen.
+NO_REASON = ("yfinance returned no prices and logged no reason (is logging disabled?); "
+             "not taken as missing")
 
 
 def reason_kind(reason: str) -> FailureKind:
     """Which kind of failure a yfinance error text describes."""
     if _RATE.search(reason):
         return "rate_limit"
-    if _TRANSIENT.search(reason):
+    if UNREACHABLE_TEXT.search(reason):
+        return "unreachable"
+    if _TRANSIENT.search(reason) or SERVER_TROUBLE_TEXT.search(reason):
         return "transient"
     if _MISSING.search(reason):
         return "missing"
@@ -240,9 +448,11 @@ def log_reasons(messages: Sequence[str]) -> dict[str, tuple[FailureKind, str]]:
         if symbol in transient and kind in ("missing", "fatal"):
             # A timeout while looking up the timezone surfaces as "possibly delisted".
             kind = reason_kind(transient[symbol])
-            if kind not in RETRYABLE:
+            if kind not in RETRYABLE and kind != "unreachable":
                 kind = "transient"
             reason = f"{transient[symbol]} (reported as: {reason})"
+        elif kind == "missing" and _HTTP_404.search(reason):
+            reason = "possibly delisted or misspelt (Yahoo answered 404 Not Found)"
         out[symbol] = (kind, reason)
     return out
 
@@ -303,9 +513,7 @@ def parse_download(
         if bars is not None:
             out[ticker] = bars
             continue
-        kind, reason = reasons.get(
-            ticker.upper(), ("missing", "yfinance returned no prices for the dates asked")
-        )
+        kind, reason = reasons.get(ticker.upper(), ("transient", NO_REASON))
         out[ticker] = Failure(kind, reason)
     return out
 
@@ -425,17 +633,33 @@ QuoteOutcome = Mapping[str, Any] | BaseException
 
 
 class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]):
-    """Yahoo Finance through ``yfinance``: chunked history, concurrent quotes, retries.
+    """Yahoo Finance through ``yfinance``: chunked history, concurrent quotes, retries,
+    deadlines.
 
     - ``history``: one ``download`` call per chunk of ``chunk_size`` tickers; tickers
       that failed for a rate limit or a transient error are retried (only those),
       with backoff, until ``retry``'s attempts or time budget run out.
     - ``snapshot``: one quote per ticker (``Ticker.info``, or ``fast_info`` with
       ``quote_fields="fast_info"``), at most ``max_workers`` at a time, each retried.
-    - One bad ticker never sinks the others: it gets a ``missing`` or ``failed``
-      status with the reason. Only when *every* ticker failed because of rate limits
-      (or timeouts) does the call raise :class:`~thesis_lib.errors.RateLimitError`
-      (or :class:`~thesis_lib.market.SourceUnavailableError`).
+    - ``timeout`` (seconds, default 10): the per-call timeout. yfinance gets it for
+      each HTTP request; a quote may take that long and a ``download`` of ``n``
+      tickers ``timeout`` per started group of 10; a call past it is given up and
+      retried as a transient failure (even when yfinance itself ignores the timeout).
+    - ``deadline`` (seconds, default 120): the most one ``history`` or ``snapshot``
+      request may take, calls in flight, retries and chunks included; past it,
+      :class:`~thesis_lib.market.problems.DeadlineExceededError`.
+    - ``total_deadline`` (seconds, default ``None``: no limit): the most all requests
+      of this provider may take together, counted from its first request (a run's
+      deadline; :func:`~thesis_lib.market.price_provider` sets it).
+    - One bad ticker never sinks the others: it gets a ``missing`` (Yahoo says it has
+      no data), ``unavailable`` (timeouts, resets, 5xx or rate limits that outlasted
+      the retries) or ``failed`` status with the reason. When *every* ticker failed
+      because of rate limits (or timeouts) the call raises
+      :class:`~thesis_lib.errors.RateLimitError` (or
+      :class:`~thesis_lib.market.SourceUnavailableError`). The first failure to reach
+      Yahoo at all (DNS, refused connection) raises
+      :class:`~thesis_lib.market.problems.SourceUnreachableError` ("cannot reach Yahoo
+      Finance (offline?)") and nothing more is tried.
     - ``download`` and ``quote`` replace the network calls (tests, other sources
       with the same shapes); ``retry`` has injectable ``sleep`` and ``clock``.
     """
@@ -449,7 +673,9 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
         chunk_size: int = 40,
         max_workers: int = 4,
         retry: RetryPolicy | None = None,
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
+        total_deadline: float | None = None,
         fx: FxTable | Mapping[str, float] | pd.DataFrame | None = None,
         stale_after: int = 5,
         today: Callable[[], dt.date] = utc_today,
@@ -467,7 +693,11 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
         if quote_fields not in ("info", "fast_info"):
             raise MarketDataError(f"quote_fields must be 'info' or 'fast_info', got "
                                   f"{quote_fields!r}", item="YFinanceProvider")
-        self._timeout = timeout
+        self.timeout = check_seconds(timeout, "timeout")
+        self.deadline = check_seconds(deadline, "deadline")
+        self.total_deadline = (None if total_deadline is None
+                               else check_seconds(total_deadline, "total_deadline"))
+        self._run_expiry: float | None = None
         self._download: DownloadFn = download if download is not None else self._yf_download
         self._quote: QuoteFn = quote if quote is not None else (
             yf_info if quote_fields == "info" else yf_fast_info)
@@ -479,18 +709,37 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
         self, tickers: list[str], *, start: dt.date, end: dt.date, interval: str
     ) -> pd.DataFrame | None:
         return yf_download(tickers, start=start, end=end, interval=interval,
-                           timeout=self._timeout)
+                           timeout=self.timeout)
+
+    def _deadline(self) -> Deadline:
+        """The deadline of one request (and, with ``total_deadline``, of the run)."""
+        if self.total_deadline is not None and self._run_expiry is None:
+            self._run_expiry = time.monotonic() + self.total_deadline
+        return Deadline(self.deadline, run_expiry=self._run_expiry)
+
+    def _call_timeout(self, tickers: int) -> float:
+        groups = max(1, -(-tickers // TICKERS_PER_TIMEOUT))
+        return self.timeout * groups
 
     # -- history -------------------------------------------------------------------
 
     def extract_history(self, query: HistoryQuery) -> list[HistoryChunk]:
-        budget = self.retry.start()
+        deadline = self._deadline()
+        budget = self.retry.start(deadline)
         tickers = list(query.tickers)
         chunks = [tickers[i:i + self.chunk_size] for i in range(0, len(tickers), self.chunk_size)]
-        return [self._download_chunk(chunk, query, budget) for chunk in chunks]
+        out: list[HistoryChunk] = []
+        with capture_yfinance_log() as messages:
+            try:
+                for chunk in chunks:
+                    out.append(self._download_chunk(chunk, query, budget, deadline))
+            finally:
+                if messages:
+                    _log.info("%s", summarise_log(messages))
+        return out
 
     def _download_chunk(
-        self, tickers: list[str], query: HistoryQuery, budget: RetryBudget
+        self, tickers: list[str], query: HistoryQuery, budget: RetryBudget, deadline: Deadline
     ) -> HistoryChunk:
         chunk = HistoryChunk(tickers=tuple(tickers))
         pending = list(tickers)
@@ -498,18 +747,31 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
         while pending:
             attempt = chunk.attempts
             chunk.attempts += 1
+            asked = list(pending)
+            what = f"the prices of {describe_tickers(asked)}"
             try:
                 with capture_yfinance_log() as messages:
-                    frame = self._download(pending, start=query.start, end=end,
-                                           interval=query.interval)
+                    frame = call_with_timeout(
+                        partial(self._download, asked, start=query.start, end=end,
+                                interval=query.interval),
+                        timeout=self._call_timeout(len(asked)), deadline=deadline,
+                        source=self.name, what=what)
+            except DeadlineExceededError:
+                raise
             except Exception as exc:
                 kind = classify_exception(exc)
+                if kind == "unreachable":
+                    raise unreachable_error(self.name, describe_exception(exc)) from exc
                 if kind in RETRYABLE and budget.wait(attempt):
                     continue
                 for ticker in pending:
                     chunk.results[ticker] = Failure(kind, describe_exception(exc))
                 break
             parsed = parse_download(frame, pending, messages)
+            offline = [r for r in parsed.values()
+                       if isinstance(r, Failure) and r.kind == "unreachable"]
+            if offline:
+                raise unreachable_error(self.name, offline[0].reason)
             retry = [t for t, r in parsed.items() if isinstance(r, Failure) and r.kind in RETRYABLE]
             chunk.results.update(parsed)
             if retry and budget.wait(attempt):
@@ -541,18 +803,44 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
     # -- snapshot ------------------------------------------------------------------
 
     def extract_snapshot(self, query: SnapshotQuery) -> dict[str, QuoteOutcome]:
-        budget = self.retry.start()
+        deadline = self._deadline()
+        budget = self.retry.start(deadline)
+        stop = threading.Event()
+        stopped: list[MarketDataError] = []
+        lock = threading.Lock()
+
+        def fetch(symbol: str) -> Mapping[str, Any]:
+            return call_with_timeout(lambda: self._quote(symbol), timeout=self.timeout,
+                                     deadline=deadline, source=self.name,
+                                     what=f"the quote of {symbol!r}")
 
         def one(symbol: str) -> QuoteOutcome:
+            if stop.is_set():
+                return stopped[0]
             try:
-                return budget.call(lambda: self._quote(symbol), source=self.name,
+                return budget.call(lambda: fetch(symbol), source=self.name,
                                    item=f"ticker {symbol!r}")
+            except (SourceUnreachableError, DeadlineExceededError) as exc:
+                with lock:
+                    if not stopped:
+                        stopped.append(exc if isinstance(exc, DeadlineExceededError)
+                                       else unreachable_error(self.name, _cause(exc)))
+                    stop.set()
+                return stopped[0]
             except MarketDataError as exc:
                 return exc
 
         workers = min(self.max_workers, len(query.tickers))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="thesis-quote") as pool:
-            outcomes = list(pool.map(one, query.tickers))
+        with capture_yfinance_log() as messages:
+            try:
+                with ThreadPoolExecutor(max_workers=workers,
+                                        thread_name_prefix="thesis-quote") as pool:
+                    outcomes = list(pool.map(one, query.tickers))
+            finally:
+                if messages:
+                    _log.info("%s", summarise_log(messages))
+        if stopped:
+            raise stopped[0]
         return dict(zip(query.tickers, outcomes, strict=True))
 
     def transform_snapshot(
@@ -583,12 +871,21 @@ class YFinanceProvider(BaseProvider[list[HistoryChunk], dict[str, QuoteOutcome]]
         return SnapshotFrames(data=data, reference=reference, notes=notes)
 
 
+def _cause(exc: BaseException) -> str:
+    """The first underlying cause of a library error, described in one line."""
+    cause = exc.__cause__
+    return describe_exception(cause) if cause is not None else str(exc)
+
+
 def _note(failure: Failure, attempts: int) -> TickerNote:
     if failure.kind == "missing":
         return TickerNote("missing", failure.reason)
-    label = {"rate_limit": "rate limited", "transient": "no answer", "fatal": "error"}[failure.kind]
+    label = {"rate_limit": "rate limited", "transient": "no answer",
+             "unreachable": "unreachable", "fatal": "error"}[failure.kind]
     tries = f" after {attempts} attempts" if attempts > 1 else ""
-    return TickerNote("failed", f"{label}{tries}: {failure.reason}")
+    status: Literal["unavailable", "failed"] = (
+        "unavailable" if failure.kind in RETRYABLE else "failed")
+    return TickerNote(status, f"{label}{tries}: {failure.reason}")
 
 
 def _raise_if_all_throttled(
