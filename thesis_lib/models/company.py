@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from thesis_lib._limits import FIGURE_LIMIT
 from thesis_lib.models._base import Model
 from thesis_lib.models.chain import LayerId
 
@@ -115,8 +116,8 @@ class Forward(Model):
     kind: ForwardKind
     share: float | None = Field(default=None, ge=0.0, le=1.0)
     ai_share: float = Field(default=1.0, ge=0.0, le=1.0)
-    amount_usd: float | None = Field(default=None, ge=0.0)
-    capacity_mw: float | None = Field(default=None, gt=0.0)
+    amount_usd: float | None = Field(default=None, ge=0.0, le=FIGURE_LIMIT)
+    capacity_mw: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
     starts: dt.date | None = None
     horizon: dt.date
     confidence: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -158,10 +159,12 @@ class Financials(Model):
     ``basis`` is ``reported`` (reported in USD), ``converted`` (from the reporting
     currency at the rate given in ``note``), ``derived`` (summed from reported quarters,
     say which in ``note``) or ``estimate`` (private companies, or a period not yet
-    reported). A pre-revenue company reports 0.
+    reported). A pre-revenue company reports 0. Dollar figures (``revenue_usd`` here,
+    :attr:`Forward.amount_usd`) are finite and at most 1e15
+    (:data:`thesis_lib._limits.FIGURE_LIMIT`).
     """
 
-    revenue_usd: float = Field(ge=0.0)
+    revenue_usd: float = Field(ge=0.0, le=FIGURE_LIMIT)
     period: str = Field(min_length=1, max_length=80)
     as_of: dt.date
     basis: Literal["reported", "converted", "derived", "estimate"]

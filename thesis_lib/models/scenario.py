@@ -24,6 +24,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from thesis_lib._limits import FIGURE_LIMIT
 from thesis_lib.models._base import Model
 from thesis_lib.models.chain import LayerId
 from thesis_lib.models.company import Ticker
@@ -40,7 +41,8 @@ class FigureOverride(Model):
     layer: LayerId | None = None
     share: float | None = Field(default=None, ge=0.0, le=1.0)
     ai_share: float | None = Field(default=None, ge=0.0, le=1.0)
-    revenue_usd: float | None = Field(default=None, ge=0.0)
+    revenue_usd: float | None = Field(default=None, ge=0.0, le=FIGURE_LIMIT,
+                                      allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check(self) -> FigureOverride:

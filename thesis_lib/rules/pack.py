@@ -36,6 +36,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from thesis_lib._limits import WEIGHT_LIMIT
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import ExpressionError, Problem, RuleError, ThesisError
 from thesis_lib.frame import (
@@ -78,7 +79,8 @@ class Rule(Model):
     ``missing`` says what happens where the value is missing or not finite (NaN, inf, a
     column the data does not have): ``zero`` counts it as 0, ``skip`` leaves the rule out
     for that company (a gate then lets it pass), ``exclude`` excludes the company, and
-    ``error`` raises :class:`~thesis_lib.errors.MissingDataError`.
+    ``error`` raises :class:`~thesis_lib.errors.MissingDataError`. A score or penalty
+    value beyond ±1e18 (:data:`thesis_lib._limits.VALUE_LIMIT`) counts as missing too.
     """
 
     error_class = RuleError
@@ -87,7 +89,10 @@ class Rule(Model):
     id: RuleId
     kind: RuleKind = "score"
     expression: str = Field(min_length=1)
-    weight: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
+    weight: float = Field(default=1.0, ge=0.0, le=WEIGHT_LIMIT, allow_inf_nan=False)
+    """How much one unit of the rule's value adds to (or takes from) a score: a finite
+    number in ``[0, 1e6]`` (:data:`thesis_lib._limits.WEIGHT_LIMIT`), so that scores stay
+    finite and rank exactly."""
     missing: MissingPolicy = "skip"
     why: str = Field(min_length=1, max_length=240)
 
@@ -311,7 +316,8 @@ class RulePack(Model):
 
         Expressions do not depend on weights, so the copy reuses this pack's compiled
         expressions: changing weights costs no parsing (scenarios and stability draws rely
-        on it). An unknown rule id or a weight that is negative or not finite is an error.
+        on it). An unknown rule id, or a weight that is not a finite number in ``[0, 1e6]``
+        (:data:`thesis_lib._limits.WEIGHT_LIMIT`), is an error.
         """
         problems = []
         for rule_id, weight in weights.items():
@@ -320,6 +326,11 @@ class RulePack(Model):
                     or not math.isfinite(weight) or weight < 0:
                 problems.append(Problem(f"weight must be a finite number >= 0, got {weight!r}",
                                         item=f"rule {rule_id!r}", field="weight"))
+            elif weight > WEIGHT_LIMIT:
+                problems.append(Problem(
+                    f"weight must be at most {WEIGHT_LIMIT:g}, got {weight!r}",
+                    item=f"rule {rule_id!r}", field="weight",
+                    hint="weights are relative: scale them all down together"))
         if problems:
             raise RuleError(problems)
         rules = tuple(

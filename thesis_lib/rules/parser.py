@@ -13,6 +13,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
+from thesis_lib._limits import NUMBER_LIMIT
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import Problem, ThesisError
 from thesis_lib.rules.evaluator import _Evaluator
@@ -233,17 +234,16 @@ class _Checker:
         value = node.value
         if isinstance(value, bool):
             return Const(1.0 if value else 0.0)
-        if isinstance(value, int):
+        if isinstance(value, int | float):
             try:
-                return Const(float(value))
+                number = float(value)
             except OverflowError:
-                self._problem(node, "number is too large")
+                number = math.inf
+            if not abs(number) <= NUMBER_LIMIT:
+                self._problem(node, f"number is too large (at most {NUMBER_LIMIT:g})",
+                              hint="numbers in expressions lie within ±1e18")
                 return None
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                self._problem(node, "number is too large")
-                return None
-            return Const(value)
+            return Const(number)
         if isinstance(value, str):
             return Const(value)
         if value is None:
@@ -540,7 +540,7 @@ def _literal(node: ast.expr) -> float | str | None:
             number = sign * float(value)
         except OverflowError:
             return None
-        return number if math.isfinite(number) else None
+        return number if abs(number) <= NUMBER_LIMIT else None
     return None
 
 

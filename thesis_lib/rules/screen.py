@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from thesis_lib._limits import VALUE_LIMIT
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import MissingDataError, ScreenError
 from thesis_lib.rules.pack import Rule, RulePack
@@ -66,16 +67,24 @@ def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
     excluded = np.zeros(n, dtype=bool)
     cache: dict[object, np.ndarray] = {}
     tickers = frame.index
+    beyond: set[str] = set()
     for j, rule in enumerate(rules):
         expression = pack.expression(rule.id)
         value = values[j]
         value[:] = expression.evaluate(env, n, cache)
         missing = ~np.isfinite(value)
+        if rule.kind != "gate":
+            # A value past the documented bound counts as missing, so that every
+            # contribution, and every score, is a finite number.
+            huge = np.abs(value, where=~missing, out=np.zeros(n)) > VALUE_LIMIT
+            if huge.any():
+                beyond.add(rule.id)
+                missing |= huge
         any_missing = bool(missing.any())
         if any_missing:
             value[missing] = np.nan
             _apply_missing(rule, missing, status[j], excluded, tickers,
-                           sorted(expression.columns & absent))
+                           sorted(expression.columns & absent), rule.id in beyond)
         if rule.kind == "gate":
             failed = value == 0.0
             if any_missing and rule.missing == "zero":
@@ -88,18 +97,37 @@ def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
                 contributions[j, missing] = 0.0
     return ScreenResult(frame=frame, pack=pack, value_matrix=values.T,
                         contribution_matrix=contributions.T, status=status.T,
-                        excluded_mask=excluded, absent=frozenset(absent))
+                        excluded_mask=excluded, absent=frozenset(absent),
+                        beyond=frozenset(beyond))
+
+
+def rank_key(score: np.ndarray) -> np.ndarray:
+    """Scores as ranks compare them: rounded to 12 decimals, so that sums differing only
+    in the last bits tie.
+
+    Scores of 1e15 or more are whole numbers in float64 already and are taken as they
+    are (rounding them would overflow past about 1e296 and turn them into infinity).
+    """
+    small = np.abs(score) < _ROUND_BELOW
+    if small.all():
+        return np.round(score, 12)
+    key = score.copy()
+    key[small] = np.round(score[small], 12)
+    return key
+
+
+_ROUND_BELOW = 1e15
 
 
 def _rank_order(score: np.ndarray, passed: np.ndarray, tickers: pd.Index) -> np.ndarray:
     """Row order: passed first, then by score (high first), ties by ticker.
 
-    Sorting on rounded scores keeps the order independent of the input row order; only
-    rows that tie are sorted by ticker, so the usual case sorts no strings. When the rows
-    already come in ticker order (pandas caches that on the index), the stable sort has
-    broken the ties already.
+    Sorting on rounded scores (:func:`rank_key`) keeps the order independent of the input
+    row order; only rows that tie are sorted by ticker, so the usual case sorts no
+    strings. When the rows already come in ticker order (pandas caches that on the
+    index), the stable sort has broken the ties already.
     """
-    key = np.round(score, 12)
+    key = rank_key(score)
     order = np.lexsort((-key, ~passed))
     if tickers.is_monotonic_increasing:
         return order
@@ -116,12 +144,13 @@ def _rank_order(score: np.ndarray, passed: np.ndarray, tickers: pd.Index) -> np.
 
 
 def _apply_missing(rule: Rule, missing: np.ndarray, status: np.ndarray, excluded: np.ndarray,
-                   tickers: pd.Index, absent: list[str]) -> None:
+                   tickers: pd.Index, absent: list[str], beyond: bool = False) -> None:
     policy = rule.missing
     if policy == "error":
         names = ", ".join(str(t) for t in tickers[missing][:5])
         more = f" and {int(missing.sum()) - 5} more" if missing.sum() > 5 else ""
         cause = f"column(s) {', '.join(absent)} not in the data" if absent else \
+            f"missing, non-finite or beyond ±{VALUE_LIMIT:g} values" if beyond else \
             "missing or non-finite values"
         raise MissingDataError(
             f"{cause} for {names}{more}", item=f"rule {rule.id!r}", field="missing",
@@ -154,6 +183,9 @@ class ScreenResult:
     status: np.ndarray = field(repr=False)
     excluded_mask: np.ndarray = field(repr=False)
     absent: frozenset[str] = frozenset()
+    beyond: frozenset[str] = frozenset()
+    """Ids of the score and penalty rules that gave some company a value beyond ±1e18
+    (:data:`thesis_lib._limits.VALUE_LIMIT`), counted as missing."""
     market: MarketAttachment | None = field(default=None, repr=False)
     """The market data attached by ``screen(..., market=provider)``, with its status table."""
     universe: Universe | None = field(default=None, repr=False)
@@ -180,7 +212,7 @@ class ScreenResult:
         rank = np.full(len(score), -1, dtype=np.int64)
         ranked = order[passed[order]]
         if len(ranked):
-            s = np.round(score[ranked], 12)
+            s = rank_key(score[ranked])
             new_group = np.r_[True, s[1:] != s[:-1]]
             positions = np.arange(1, len(ranked) + 1)
             rank[ranked] = np.maximum.accumulate(np.where(new_group, positions, 0))
@@ -247,7 +279,11 @@ class ScreenResult:
 
     def _missing_cause(self, rule: Rule) -> str:
         absent = sorted(self.pack.expression(rule.id).columns & self.absent)
-        return f"no column {', '.join(absent)}" if absent else "value missing or not finite"
+        if absent:
+            return f"no column {', '.join(absent)}"
+        if rule.id in self.beyond:
+            return f"value missing, not finite or beyond ±{VALUE_LIMIT:g}"
+        return "value missing or not finite"
 
     def top(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` best-ranked companies that passed every gate, with name and layer."""
