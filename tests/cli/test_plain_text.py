@@ -61,7 +61,7 @@ def _assert_plain(text: str) -> None:
 def test_plain_escapes_every_control_and_bidi_character() -> None:
     assert plain(EVIL) == "\\x1b[2J\\x1b]0;pwned\\x07\\rOVERWRITE\\x9b31m\\u202e"
     assert plain("a\nb\tc\x00\x7f") == "a\\nb\\tc\\x00\\x7f"
-    assert plain("SK hynix 三星 Ünïcode") == "SK hynix 三星 Ünïcode"  # noqa: RUF001
+    assert plain("SK hynix 三星 Ünïcode") == "SK hynix 三星 Ünïcode"
     assert plain(42) == "42"
 
 
