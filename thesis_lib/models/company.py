@@ -12,6 +12,8 @@ not revenue.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
@@ -219,7 +221,7 @@ class Company(Model):
                     },
                 )
             seen.add(exposure.layer)
-        total = sum(e.share for e in self.exposures)
+        total = self.total_share
         if total > 1.0 + SHARE_TOLERANCE:
             raise PydanticCustomError(
                 "share_sum",
@@ -234,8 +236,9 @@ class Company(Model):
 
     @property
     def total_share(self) -> float:
-        """Sum of the revenue shares across layers."""
-        return float(sum(e.share for e in self.exposures))
+        """Sum of the revenue shares across layers (exactly rounded with :func:`math.fsum`,
+        so the order the exposures are declared in does not change a bit)."""
+        return math.fsum(e.share for e in self.exposures)
 
     def exposure(self, layer_id: str) -> Exposure | None:
         """The exposure to ``layer_id``, or None."""
@@ -261,7 +264,21 @@ class Company(Model):
 
     @property
     def primary_layer(self) -> str | None:
-        """The layer with the largest revenue share (first declared wins ties)."""
+        """The layer with the largest revenue share; equal shares go to the smallest layer
+        id. A company alone does not know its chain: in a universe (the screening frame,
+        ``thesis layers``) ties go by the chain's layer order, see :meth:`primary_layer_in`.
+        Never depends on the order the exposures are declared in."""
+        return self.primary_layer_in(())
+
+    def primary_layer_in(self, order: Sequence[str]) -> str | None:
+        """The layer with the largest revenue share, equal shares broken by ``order`` (the
+        chain's layer ids: the first listed wins), then by layer id; None without
+        exposures. Never depends on the order the exposures are declared in."""
         if not self.exposures:
             return None
-        return max(self.exposures, key=lambda e: e.share).layer
+        best = max(e.share for e in self.exposures)
+        tied = [e.layer for e in self.exposures if e.share == best]
+        if len(tied) == 1:
+            return tied[0]
+        position = {layer: i for i, layer in enumerate(order)}
+        return min(tied, key=lambda layer: (position.get(layer, len(position)), layer))
