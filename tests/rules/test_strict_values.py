@@ -204,3 +204,13 @@ def test_no_numpy_warning_escapes_a_screen_of_the_built_in_universe() -> None:
         for ticker in result.scores.index:
             str(result.explain(str(ticker)))
     assert np.isfinite(result.scores["score"]).all()
+
+
+def test_a_scenario_weight_beyond_the_bound_is_a_typed_error() -> None:
+    from thesis_lib import Scenario
+
+    with pytest.raises(DataError) as caught:
+        Scenario(id="s", name="n", description="d", weights={"hbm": 1.7e308})
+    assert caught.value.item == "scenario 's'" and caught.value.field == "weights.hbm"
+    assert Scenario(id="s", name="n", description="d",
+                    weights={"hbm": WEIGHT_LIMIT}).weights == {"hbm": WEIGHT_LIMIT}
