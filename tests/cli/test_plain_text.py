@@ -204,3 +204,19 @@ def test_rule_ids_pack_ids_and_declared_columns_must_be_ascii(build, field: str,
     assert caught.value.field == field
     assert char in str(caught.value)
     _assert_plain(str(caught.value))
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
+def test_thesis_watch_escapes_names(watch_dir: Path, cli, monkeypatch, fmt: str) -> None:
+    universe = load_universe(watch_dir / "universe.toml")
+    companies = tuple(c.model_copy(update={"name": f"Micron{EVIL}"}) if c.ticker == "MU" else c
+                      for c in universe.companies)
+    save_universe(universe.model_copy(update={"companies": companies}),
+                  watch_dir / "universe.toml", overwrite=True)
+    monkeypatch.chdir(watch_dir)
+    for _ in range(2):  # a baseline, then a diff
+        ran = cli("watch", "watchlist.toml", "--format", fmt)
+        assert ran.status in (0, 3), ran.err
+        _assert_plain(ran.out)
+        _assert_plain(ran.err)
+    assert "Micron\\x1b[2J" in ran.out or "Micron\\u001b[2J" in ran.out

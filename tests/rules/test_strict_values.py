@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from thesis_lib import (
     DataError,
@@ -214,3 +216,27 @@ def test_a_scenario_weight_beyond_the_bound_is_a_typed_error() -> None:
     assert caught.value.item == "scenario 's'" and caught.value.field == "weights.hbm"
     assert Scenario(id="s", name="n", description="d",
                     weights={"hbm": WEIGHT_LIMIT}).weights == {"hbm": WEIGHT_LIMIT}
+
+
+_ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(
+    [0.0, -0.0, 1e-308, 5e-324, 1.7e308, -1.7e308, VALUE_LIMIT, -VALUE_LIMIT])
+
+
+@given(values=st.lists(_ANY_FLOAT, min_size=6, max_size=6),
+       weights=st.lists(st.floats(0.0, WEIGHT_LIMIT), min_size=3, max_size=3),
+       kind=st.sampled_from(["score", "penalty"]),
+       missing=st.sampled_from(["zero", "skip", "exclude"]))
+def test_any_values_and_weights_give_finite_scores_in_rank_order(
+        values: list[float], weights: list[float], kind: str, missing: str) -> None:
+    frame = load_universe().to_frame().iloc[:6].assign(x=values)
+    rules = [Rule(id=f"r{i}", kind=kind, expression=text, weight=w,  # type: ignore[arg-type]
+                  missing=missing, why="w")  # type: ignore[arg-type]
+             for i, (text, w) in enumerate(zip(["x", "x * x", "zscore(x) + log(x)"],
+                                               weights, strict=True))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = screen(frame, _pack(*rules, columns=("x",))).scores
+    assert np.isfinite(scores["score"]).all()
+    ranked = scores[scores["passed"]]
+    assert (np.diff(ranked["score"].to_numpy()) <= 1e-9).all()  # best first
+    assert (np.diff(ranked["rank"].to_numpy()) >= 0).all()
