@@ -389,7 +389,12 @@ class _Checker:
         for item in container.elts:
             value = _literal(item)
             if value is None:
-                self._problem(item, "items after 'in' must be literal numbers or strings")
+                number = item.operand if isinstance(item, ast.UnaryOp) else item
+                too_large = isinstance(number, ast.Constant) and isinstance(
+                    number.value, int | float) and not isinstance(number.value, bool)
+                self._problem(item, f"number is too large (at most {NUMBER_LIMIT:g})"
+                              if too_large else
+                              "items after 'in' must be literal numbers or strings")
                 ok = False
             else:
                 values.append(value)
