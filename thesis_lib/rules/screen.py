@@ -72,15 +72,17 @@ def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
         expression = pack.expression(rule.id)
         value = values[j]
         value[:] = expression.evaluate(env, n, cache)
-        missing = ~np.isfinite(value)
-        if rule.kind != "gate":
-            # A value past the documented bound counts as missing, so that every
-            # contribution, and every score, is a finite number.
-            huge = np.abs(value, where=~missing, out=np.zeros(n)) > VALUE_LIMIT
-            if huge.any():
-                beyond.add(rule.id)
-                missing |= huge
+        if rule.kind == "gate":
+            missing = ~np.isfinite(value)
+        else:
+            # A value past the documented bound counts as missing (like NaN and inf), so
+            # that every contribution, and every score, is a finite number. The row of
+            # contributions is scratch space until the product is written into it.
+            magnitude = np.abs(value, out=contributions[j])
+            missing = ~np.less_equal(magnitude, VALUE_LIMIT)
         any_missing = bool(missing.any())
+        if any_missing and rule.kind != "gate" and (missing & np.isfinite(value)).any():
+            beyond.add(rule.id)
         if any_missing:
             value[missing] = np.nan
             _apply_missing(rule, missing, status[j], excluded, tickers,
