@@ -5,6 +5,7 @@ The format itself is documented once, in :meth:`thesis_lib.Universe.to_frame`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -68,17 +69,23 @@ def build_frame(universe: Universe) -> pd.DataFrame:
     customers = np.zeros((n, m), dtype=np.float64)
     conf_weighted = np.zeros(n, dtype=np.float64)
     revenue = np.full(n, np.nan, dtype=np.float64)
+    # Sums over a company's exposures, forward figures and links are exactly rounded
+    # (math.fsum), so the order they are declared in never changes a bit of the frame.
     for i, company in enumerate(universe.companies):
         for exposure in company.exposures:
             j = col_of[exposure.layer]
             shares[i, j] = exposure.share
             ai[i, j] = exposure.ai_exposure
-            conf_weighted[i] += exposure.share * exposure.confidence
+        conf_weighted[i] = math.fsum(e.share * e.confidence for e in company.exposures)
+        ahead: dict[int, list[float]] = {}
         for fwd in company.forward:
-            forward[i, col_of[fwd.layer]] += fwd.ai_exposure
+            ahead.setdefault(col_of[fwd.layer], []).append(fwd.ai_exposure)
+        for j, terms in ahead.items():
+            forward[i, j] = math.fsum(terms)
         if company.financials is not None:
             revenue[i] = company.financials.revenue_usd
-    primary = [c.primary_layer for c in universe.companies]
+    primary = [c.primary_layer_in(layer_ids) for c in universe.companies]
+    sold: dict[tuple[int, int], list[float]] = {}
     for link in universe.links:
         if link.kind != "supplies":
             continue
@@ -87,7 +94,9 @@ def build_frame(universe: Universe) -> pd.DataFrame:
             continue
         i, j = row_of[link.supplier], col_of[layer]
         customers[i, j] += 1.0
-        sales[i, j] += link.revenue_share or 0.0
+        sold.setdefault((i, j), []).append(link.revenue_share or 0.0)
+    for (i, j), terms in sold.items():
+        sales[i, j] = math.fsum(terms)
     np.minimum(forward, 1.0, out=forward)
     np.minimum(sales, 1.0, out=sales)
     total = shares.sum(axis=1)

@@ -110,7 +110,7 @@ def _exposure_rows(company: Company, column: str, layer: str) -> list[dict[str, 
 
 def _link_rows(universe: Universe, company: Company, column: str,
                layer: str) -> list[dict[str, str]]:
-    primary = {c.ticker: c.primary_layer for c in universe.companies}
+    primary = universe.primary_layers()
     out = []
     for link in universe.customers(company.ticker):
         if primary.get(link.customer) != layer:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from thesis_lib._format import pct
 from thesis_lib._suggest import did_you_mean
+from thesis_lib._text import plain, plain_lines
 from thesis_lib.basket.errors import BasketError
 from thesis_lib.basket.rules import BasketRules
 
@@ -127,14 +128,15 @@ class Basket:
         head += f"{'score':>7} {'weight':>7}  bound"
         lines = [self._headline(), head]
         for ticker, row in self.members.iterrows():
-            layer = "" if pd.isna(row["layer"]) else str(row["layer"])
-            line = (f"{int(row['selection_rank']):>3} {ticker!s:<10.10} {row['name']!s:<24.24} "
+            layer = "" if pd.isna(row["layer"]) else plain(row["layer"])
+            line = (f"{int(row['selection_rank']):>3} {plain(ticker):<10.10} "
+                    f"{plain(row['name']):<24.24} "
                     f"{layer:<13.13} ")
             line += f"{row['tier']!s:<9.9} " if tiers else ""
             line += f"{row['score']:>+7.2f} {row['weight'] * 100:>6.2f}%  {row['bound']}"
             lines.append(line.rstrip())
         lines += self._summary_lines()
-        return "\n".join(lines)
+        return plain_lines("\n".join(lines))
 
     def __repr__(self) -> str:
         turnover = "" if self.turnover is None else f" turnover={self.turnover:.4f}"

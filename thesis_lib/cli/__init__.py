@@ -18,7 +18,9 @@ files for ``validate``, failed expectations for ``test``); 2 bad command-line us
 3 ``watch`` ran and alerts fired (see :mod:`thesis_lib.cli._watch`).
 
 Errors print one or a few lines (what, where, how to fix) and never a traceback;
-``--debug`` shows it.
+``--debug`` shows it. Nothing printed carries a control character from the data: ids,
+names, tickers and ``why`` texts are shown with ESC, ``\\r`` and the other C0/C1 controls
+escaped (:mod:`thesis_lib._text`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 
+from thesis_lib._text import plain_lines
 from thesis_lib.cli._output import Output
 from thesis_lib.errors import ThesisError
 
@@ -299,7 +302,7 @@ def _silence_stdout() -> None:
 
 
 def _error(command: str, message: str) -> None:
-    lines = message.splitlines() or [""]
+    lines = plain_lines(message).splitlines() or [""]
     print(f"thesis {command}: error: {lines[0]}", file=sys.stderr)
     for line in lines[1:]:
         print(line, file=sys.stderr)
@@ -345,7 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         if output.text:
-            sys.stdout.write(output.text)
+            # Every formatter escapes the data it shows; this makes sure of it.
+            sys.stdout.write(plain_lines(output.text))
             sys.stdout.flush()
     except BrokenPipeError:  # e.g. `thesis screen | head`: keep the status
         _silence_stdout()

@@ -15,8 +15,9 @@ def layer_rows(universe: Any) -> list[dict[str, Any]]:
     chain = universe.chain
     primary: dict[str, int] = {}
     for company in universe.companies:
-        if company.primary_layer is not None:
-            primary[company.primary_layer] = primary.get(company.primary_layer, 0) + 1
+        layer = company.primary_layer_in(universe.chain.ids)
+        if layer is not None:
+            primary[layer] = primary.get(layer, 0) + 1
     rows = []
     for tier, layers in enumerate(chain.tiers()):
         for layer_id in layers:

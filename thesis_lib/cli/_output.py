@@ -1,4 +1,9 @@
-"""Writing what a command produced: stdout, a file (atomically, never clobbering), stderr notes."""
+"""Writing what a command produced: stdout, a file (atomically, never clobbering), stderr notes.
+
+Nothing a command writes carries a control character from the data (an ESC in a company
+name, a ``\\r`` in a pack's ``why``): table and markdown cells, CSV cells, notes and error
+messages escape them (:mod:`thesis_lib._text`), JSON writes them as ``\\uXXXX``.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from thesis_lib._text import plain, plain_json, plain_lines
 from thesis_lib.errors import ThesisError
 
 
@@ -30,7 +36,7 @@ class Output:
 
 def note(message: str) -> None:
     """A one-line remark on stderr (never mixed into machine-readable stdout)."""
-    for line in message.splitlines() or [""]:
+    for line in plain_lines(message).splitlines() or [""]:
         print(f"note: {line}", file=sys.stderr)
 
 
@@ -48,7 +54,7 @@ def write_output(text: str, path: str, *, force: bool) -> Path:
         raise CliError("no such directory", file=str(target.parent),
                        hint="create the folder first, or choose another --output")
     try:
-        write_atomic(target, text)
+        write_atomic(target, plain_lines(text))
     except OSError as exc:
         raise CliError(f"cannot write the file: {exc.strerror or exc}", file=str(target),
                        hint="choose a writable location") from None
@@ -84,11 +90,12 @@ def to_json(document: Any) -> str:
             return [clean(v) for v in obj]
         return finite(obj)
 
-    return json.dumps(clean(document), indent=2, ensure_ascii=False) + "\n"
+    return plain_json(json.dumps(clean(document), indent=2, ensure_ascii=False)) + "\n"
 
 
 def to_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV with a header line; None and NaN are empty cells."""
+    """CSV with a header line; None and NaN are empty cells; control characters in text
+    cells are escaped (``\\x1b``), so every record is one line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
@@ -96,7 +103,8 @@ def to_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
         cells = []
         for value in row:
             value = finite(value)
-            cells.append("" if value is None else value)
+            cells.append("" if value is None else plain(value) if isinstance(value, str)
+                         else value)
         writer.writerow(cells)
     return buffer.getvalue()
 
@@ -105,8 +113,8 @@ def markdown_table(columns: Sequence[str], rows: Iterable[Sequence[Any]],
                    align: str = "") -> str:
     """A GitHub-style table; ``align`` has one ``l``/``r`` per column (left by default)."""
     def cell(value: Any) -> str:
-        text = "" if finite(value) is None else str(value)
-        return text.replace("|", "\\|").replace("\n", " ")
+        text = "" if finite(value) is None else plain(value)
+        return text.replace("|", "\\|")
 
     marks = [("--:" if a == "r" else "---") for a in align.ljust(len(columns), "l")]
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(marks) + "|"]

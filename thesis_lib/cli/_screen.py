@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from thesis_lib._suggest import close_matches
+from thesis_lib._text import plain
 from thesis_lib.cli._output import (
     CliError,
     Output,
@@ -115,7 +116,8 @@ def _footer(screened: Screened, shown: int) -> list[str]:
     ranked = total - excluded
     return [f"{total} companies, {ranked} ranked, {excluded} excluded"
             + (f"; showing {shown}" if shown < total else "") + ".",
-            f"Pack {result.pack.id} v{result.pack.version}, universe {screened.universe_label}"
+            f"Pack {plain(result.pack.id)} v{plain(result.pack.version)}, "
+            f"universe {plain(screened.universe_label)}"
             + (" with market data" if screened.priced else "") + ".", DISCLAIMER]
 
 
@@ -200,7 +202,7 @@ def _markdown(screened: Screened, tickers: Sequence[str], *, explain: bool) -> s
         s = scores.loc[ticker]
         rules = (top_rules(contributions.loc[ticker], 200) if s["passed"]
                  else f"excluded by {s['excluded_by']}")
-        rows.append([_rank(s["rank"]), f"`{ticker}`", frame.at[ticker, "name"],
+        rows.append([_rank(s["rank"]), f"`{plain(ticker)}`", frame.at[ticker, "name"],
                      ", ".join(exposures(frame, ticker)) or "-", f"{s['score']:+.2f}", rules])
     parts = [markdown_table(["#", "ticker", "name", "layers", "score", "top rules"], rows,
                             align="rlllrl"),

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from thesis_lib._html import lines_html, table_html
+from thesis_lib._text import plain_lines
 from thesis_lib.evaluate._common import ConfidenceInterval
 
 
@@ -113,7 +114,7 @@ class QuantileResult:
                      f"({self.ci.method})")
         lines.append(f"  t = {_fmt(self.t_stat, '.2f')}, p = {_fmt(self.p_value, '.4f')} "
                      f"({self.test})")
-        return "\n".join(lines)
+        return plain_lines("\n".join(lines))
 
     __str__ = to_text
 
@@ -159,7 +160,7 @@ class PriceAlignment:
             lines.append(f"  {ticker}: dropped ({row['reason']})")
         for row in self.dropped_dates.itertuples(index=False):
             lines.append(f"  {row.date:%Y-%m-%d}: dropped (no price for {row.tickers})")
-        return "\n".join(lines)
+        return plain_lines("\n".join(lines))
 
     __str__ = to_text
 
@@ -225,7 +226,7 @@ class BasketPerformance:
         if len(self.skipped):
             lines.append(f"  skipped (no prices): {', '.join(self.skipped.index)}")
         lines.append("  " + self.alignment.to_text().splitlines()[0])
-        return "\n".join(lines)
+        return plain_lines("\n".join(lines))
 
     __str__ = to_text
 
@@ -297,7 +298,7 @@ class StabilityResult:
             shown = ", ".join(f"{t} {_share(f)}" for t, f in edge["top_frequency"].head(12).items())
             more = f" and {len(edge) - 12} more" if len(edge) > 12 else ""
             lines.append(f"  in the top {self.top} only sometimes: {shown}{more}")
-        return "\n".join(lines)
+        return plain_lines("\n".join(lines))
 
     __str__ = to_text
 

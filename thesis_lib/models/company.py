@@ -12,6 +12,8 @@ not revenue.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -24,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from thesis_lib._limits import FIGURE_LIMIT
 from thesis_lib.models._base import Model
 from thesis_lib.models.chain import LayerId
 
@@ -122,8 +125,8 @@ class Forward(Model):
     kind: ForwardKind
     share: float | None = Field(default=None, ge=0.0, le=1.0)
     ai_share: float = Field(default=1.0, ge=0.0, le=1.0)
-    amount_usd: float | None = Field(default=None, ge=0.0)
-    capacity_mw: float | None = Field(default=None, gt=0.0)
+    amount_usd: float | None = Field(default=None, ge=0.0, le=FIGURE_LIMIT)
+    capacity_mw: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
     starts: dt.date | None = None
     horizon: dt.date
     confidence: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -165,10 +168,12 @@ class Financials(Model):
     ``basis`` is ``reported`` (reported in USD), ``converted`` (from the reporting
     currency at the rate given in ``note``), ``derived`` (summed from reported quarters,
     say which in ``note``) or ``estimate`` (private companies, or a period not yet
-    reported). A pre-revenue company reports 0.
+    reported). A pre-revenue company reports 0. Dollar figures (``revenue_usd`` here,
+    :attr:`Forward.amount_usd`) are finite and at most 1e15
+    (:data:`thesis_lib._limits.FIGURE_LIMIT`).
     """
 
-    revenue_usd: float = Field(ge=0.0)
+    revenue_usd: float = Field(ge=0.0, le=FIGURE_LIMIT)
     period: str = Field(min_length=1, max_length=80)
     as_of: dt.date
     basis: Literal["reported", "converted", "derived", "estimate"]
@@ -223,7 +228,7 @@ class Company(Model):
                     },
                 )
             seen.add(exposure.layer)
-        total = sum(e.share for e in self.exposures)
+        total = self.total_share
         if total > 1.0 + SHARE_TOLERANCE:
             raise PydanticCustomError(
                 "share_sum",
@@ -238,8 +243,9 @@ class Company(Model):
 
     @property
     def total_share(self) -> float:
-        """Sum of the revenue shares across layers."""
-        return float(sum(e.share for e in self.exposures))
+        """Sum of the revenue shares across layers (exactly rounded with :func:`math.fsum`,
+        so the order the exposures are declared in does not change a bit)."""
+        return math.fsum(e.share for e in self.exposures)
 
     def exposure(self, layer_id: str) -> Exposure | None:
         """The exposure to ``layer_id``, or None."""
@@ -265,7 +271,21 @@ class Company(Model):
 
     @property
     def primary_layer(self) -> str | None:
-        """The layer with the largest revenue share (first declared wins ties)."""
+        """The layer with the largest revenue share; equal shares go to the smallest layer
+        id. A company alone does not know its chain: in a universe (the screening frame,
+        ``thesis layers``) ties go by the chain's layer order, see :meth:`primary_layer_in`.
+        Never depends on the order the exposures are declared in."""
+        return self.primary_layer_in(())
+
+    def primary_layer_in(self, order: Sequence[str]) -> str | None:
+        """The layer with the largest revenue share, equal shares broken by ``order`` (the
+        chain's layer ids: the first listed wins), then by layer id; None without
+        exposures. Never depends on the order the exposures are declared in."""
         if not self.exposures:
             return None
-        return max(self.exposures, key=lambda e: e.share).layer
+        best = max(e.share for e in self.exposures)
+        tied = [e.layer for e in self.exposures if e.share == best]
+        if len(tied) == 1:
+            return tied[0]
+        position = {layer: i for i, layer in enumerate(order)}
+        return min(tied, key=lambda layer: (position.get(layer, len(position)), layer))

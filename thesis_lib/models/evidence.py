@@ -11,6 +11,7 @@ support.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -118,17 +119,20 @@ def support(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Net support by layer and by company: sums of weighted signed strengths.
 
-    Returns ``(by_layer, by_company)``; ids that no claim bears on are absent (0).
+    Returns ``(by_layer, by_company)``; ids that no claim bears on are absent (0). Each
+    sum is exactly rounded (:func:`math.fsum`), so the order the claims come in never
+    changes a bit of it.
     """
     weights = claim_weights(evidence, as_of, half_life_days=half_life_days)
-    by_layer: dict[str, float] = {}
-    by_company: dict[str, float] = {}
+    layer_terms: dict[str, list[float]] = {}
+    company_terms: dict[str, list[float]] = {}
     for ev in evidence:
         amount = weights[ev.id] * ev.signed_strength
         if amount == 0.0:
             continue
         for layer in ev.layers:
-            by_layer[layer] = by_layer.get(layer, 0.0) + amount
+            layer_terms.setdefault(layer, []).append(amount)
         for ticker in ev.companies:
-            by_company[ticker] = by_company.get(ticker, 0.0) + amount
-    return by_layer, by_company
+            company_terms.setdefault(ticker, []).append(amount)
+    return ({layer: math.fsum(terms) for layer, terms in layer_terms.items()},
+            {ticker: math.fsum(terms) for ticker, terms in company_terms.items()})

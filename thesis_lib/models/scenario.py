@@ -24,6 +24,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from thesis_lib._limits import FIGURE_LIMIT, WEIGHT_LIMIT
 from thesis_lib.models._base import Model
 from thesis_lib.models.chain import LayerId
 from thesis_lib.models.company import Ticker
@@ -40,7 +41,8 @@ class FigureOverride(Model):
     layer: LayerId | None = None
     share: float | None = Field(default=None, ge=0.0, le=1.0)
     ai_share: float | None = Field(default=None, ge=0.0, le=1.0)
-    revenue_usd: float | None = Field(default=None, ge=0.0)
+    revenue_usd: float | None = Field(default=None, ge=0.0, le=FIGURE_LIMIT,
+                                      allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check(self) -> FigureOverride:
@@ -84,6 +86,18 @@ class Scenario(Model):
 
     _check_factors = field_validator("scale_exposure", "scale_ai", "scale_support",
                                      "weights")(_factors)
+
+    @field_validator("weights")
+    @classmethod
+    def _bounded_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        for rule, weight in value.items():
+            if weight > WEIGHT_LIMIT:
+                raise PydanticCustomError(
+                    "weight_limit", "the weight of rule '{rule}' must be at most {limit}, "
+                    "got {got}", {"rule": rule, "limit": f"{WEIGHT_LIMIT:g}", "got": weight,
+                                  "field": rule,
+                                  "hint": "weights are relative: scale them all down together"})
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

@@ -7,6 +7,7 @@ ids, and claims that refer to unknown claims are errors naming the item and fiel
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +106,14 @@ class Universe(Model):
             hint=did_you_mean(ticker, names, what="tickers"),
         )
 
+    def primary_layers(self) -> dict[str, str | None]:
+        """Each company's primary layer, by ticker: the layer with its largest revenue
+        share, equal shares going to the layer that comes first in the chain's order
+        (then the smaller layer id); None without exposures. The same as the screening
+        frame's ``primary_layer``, whatever order the exposures are declared in."""
+        order = self.chain.ids
+        return {c.ticker: c.primary_layer_in(order) for c in self.companies}
+
     def companies_in(self, layer_id: str, *, min_share: float = 0.0) -> tuple[Company, ...]:
         """Companies with a revenue share in ``layer_id`` above ``min_share``."""
         self.chain.layer(layer_id)
@@ -168,6 +177,7 @@ class Universe(Model):
         with a revenue share), ``effect`` (weight x signed strength x the company's share
         in those layers, plus 1 when the claim names the company), ``source``.
         """
+        import numpy as np
         import pandas as pd
 
         company = self.company(ticker)
@@ -175,7 +185,7 @@ class Universe(Model):
         rows = []
         for ev in self.evidence:
             via = [layer for layer in ev.layers if company.share(layer) > 0]
-            reach = sum(company.share(layer) for layer in via)
+            reach = math.fsum(company.share(layer) for layer in via)
             if ticker in ev.companies:
                 via.insert(0, ticker)
                 reach += 1.0
@@ -188,8 +198,9 @@ class Universe(Model):
             })
         columns = ["id", "direction", "strength", "date", "weight", "via", "effect", "source"]
         frame = pd.DataFrame(rows, columns=columns)
-        if len(frame):
-            order = (-frame["effect"].abs()).to_numpy().argsort(kind="stable")
+        if len(frame):  # largest effect first, equal effects by claim id
+            order = np.lexsort((frame["id"].to_numpy(dtype=object).astype(str),
+                                -frame["effect"].abs().to_numpy()))
             frame = frame.iloc[order].reset_index(drop=True)
         return frame
 
@@ -241,7 +252,9 @@ class Universe(Model):
         ``country``                   string    ISO 3166-1 alpha-2 code
         ``currency``                  string    the listing's quote currency
         ``listed``                    bool      False for private companies (never priced)
-        ``primary_layer``             string    layer with the largest share (<NA> if none)
+        ``primary_layer``             string    layer with the largest share (<NA> if none);
+                                                equal shares go to the layer first in the
+                                                chain's order (:meth:`primary_layers`)
         ``exposure_<layer_id>``       float64   revenue share from that layer in the
                                                 exposure's period, 0.0 if none; one column
                                                 per chain layer, chain order (and so for
@@ -273,6 +286,11 @@ class Universe(Model):
         Market-data adapters append their own columns (``price``, ``market_cap_usd``,
         ``pe_forward`` …, NaN where unknown) without changing these. A user may bring
         their own DataFrame with the same columns to :func:`thesis_lib.screen`.
+
+        The frame does not depend on the order of anything but the companies (which only
+        orders its rows): sums over exposures, forward figures, links and claims are
+        exactly rounded (:func:`math.fsum`) and ties are broken by the chain's order, so
+        reordering any of them gives the same values to the last bit.
         """
         from thesis_lib.frame import build_frame
 

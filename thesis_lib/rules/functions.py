@@ -245,7 +245,9 @@ def zscore(x: FloatArray) -> FloatArray:
     """``(x - mean) / std`` over the finite values of ``x`` (population std).
 
     0 where all finite values are equal (or the std underflows to 0); all
-    missing if the std overflows; NaN and infinite values stay missing.
+    missing if the std overflows; NaN and infinite values stay missing. The mean and
+    the sum of squares are summed over the values in sorted order, so the order of the
+    rows never changes a bit of the result.
     """
     valid = np.isfinite(x)
     everything = bool(valid.all())
@@ -254,10 +256,11 @@ def zscore(x: FloatArray) -> FloatArray:
     if k == 0 or values.max() == values.min():
         out = np.full(x.shape, 0.0 if k else _NAN)
     else:
-        mean = float(values.mean())
+        ordered = np.sort(values)  # a canonical order: the same for any row order
+        mean = float(ordered.sum()) / k
+        np.subtract(ordered, mean, out=ordered)
+        std = math.sqrt(float(np.square(ordered, out=ordered).sum()) / k)
         out = np.subtract(x, mean)
-        centred = out if everything else out[valid]
-        std = math.sqrt(float(np.dot(centred, centred)) / k)
         if not math.isfinite(std):
             out.fill(_NAN)
         elif std > 0.0:

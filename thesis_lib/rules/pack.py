@@ -28,15 +28,18 @@ from __future__ import annotations
 import functools
 import math
 import os
+import unicodedata
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, StringConstraints, model_validator
+from pydantic import Field, PrivateAttr, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from thesis_lib._limits import WEIGHT_LIMIT
 from thesis_lib._suggest import did_you_mean
+from thesis_lib._text import describe_char, first_unsafe_in_identifier
 from thesis_lib.errors import ExpressionError, Problem, RuleError, ThesisError
 from thesis_lib.frame import (
     MARKET_COLUMNS,
@@ -78,18 +81,28 @@ class Rule(Model):
     ``missing`` says what happens where the value is missing or not finite (NaN, inf, a
     column the data does not have): ``zero`` counts it as 0, ``skip`` leaves the rule out
     for that company (a gate then lets it pass), ``exclude`` excludes the company, and
-    ``error`` raises :class:`~thesis_lib.errors.MissingDataError`.
+    ``error`` raises :class:`~thesis_lib.errors.MissingDataError`. A score or penalty
+    value beyond ±1e18 (:data:`thesis_lib._limits.VALUE_LIMIT`) counts as missing too.
     """
 
     error_class = RuleError
     item_label = ("rule", "id")
 
     id: RuleId
+    """Lowercase ASCII letters, digits, ``_`` and ``-``, starting with a letter."""
     kind: RuleKind = "score"
     expression: str = Field(min_length=1)
-    weight: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
+    weight: float = Field(default=1.0, ge=0.0, le=WEIGHT_LIMIT, allow_inf_nan=False)
+    """How much one unit of the rule's value adds to (or takes from) a score: a finite
+    number in ``[0, 1e6]`` (:data:`thesis_lib._limits.WEIGHT_LIMIT`), so that scores stay
+    finite and rank exactly."""
     missing: MissingPolicy = "skip"
     why: str = Field(min_length=1, max_length=240)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _ascii_id(cls, value: Any) -> Any:
+        return _ascii_identifier(value, "rule")
 
     @model_validator(mode="after")
     def _one_line_why(self) -> Rule:
@@ -208,6 +221,7 @@ class RulePack(Model):
     error_class = RuleError
 
     id: str = Field(min_length=1)
+    """Printable ASCII (a lookalike or a control character is an error naming it)."""
     version: str = "0.0.0"
     description: str = ""
     thesis: str = ""
@@ -220,6 +234,19 @@ class RulePack(Model):
     scenarios: tuple[Scenario, ...] = ()
     """Named scenarios shipped with the pack (``[[scenarios]]``; see
     :mod:`thesis_lib.scenarios`)."""
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _ascii_id(cls, value: Any) -> Any:
+        return _ascii_identifier(value, "pack")
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _ascii_columns(cls, values: Any) -> Any:
+        if isinstance(values, list | tuple):
+            for value in values:
+                _ascii_identifier(value, "column")
+        return values
 
     _compiled: dict[str, Expression] = PrivateAttr(default_factory=dict)
     _conditions: dict[str, Expression] = PrivateAttr(default_factory=dict)
@@ -311,7 +338,8 @@ class RulePack(Model):
 
         Expressions do not depend on weights, so the copy reuses this pack's compiled
         expressions: changing weights costs no parsing (scenarios and stability draws rely
-        on it). An unknown rule id or a weight that is negative or not finite is an error.
+        on it). An unknown rule id, or a weight that is not a finite number in ``[0, 1e6]``
+        (:data:`thesis_lib._limits.WEIGHT_LIMIT`), is an error.
         """
         problems = []
         for rule_id, weight in weights.items():
@@ -320,6 +348,11 @@ class RulePack(Model):
                     or not math.isfinite(weight) or weight < 0:
                 problems.append(Problem(f"weight must be a finite number >= 0, got {weight!r}",
                                         item=f"rule {rule_id!r}", field="weight"))
+            elif weight > WEIGHT_LIMIT:
+                problems.append(Problem(
+                    f"weight must be at most {WEIGHT_LIMIT:g}, got {weight!r}",
+                    item=f"rule {rule_id!r}", field="weight",
+                    hint="weights are relative: scale them all down together"))
         if problems:
             raise RuleError(problems)
         rules = tuple(
@@ -466,6 +499,24 @@ def _basket_problems(table: Mapping[str, Any] | None) -> list[Problem]:
         return [Problem(p.message, item="[basket]", field=p.field, hint=p.hint)
                 for p in exc.problems]
     return []
+
+
+def _ascii_identifier(value: Any, what: str) -> Any:
+    """``value`` unchanged if it is not text or is printable ASCII; else a pydantic error
+    naming the first other character (``U+FF4C FULLWIDTH LATIN SMALL LETTER L at column 3``)."""
+    if not isinstance(value, str):
+        return value
+    bad = first_unsafe_in_identifier(value)
+    if bad is None:
+        return value
+    folded = unicodedata.normalize("NFKC", value)
+    hint = (f"type it in plain ASCII: {folded!r}" if folded.isascii() and folded.isprintable()
+            else f"write the {what} name in printable ASCII")
+    raise PydanticCustomError(
+        "ascii_identifier", "{what} {value} must be printable ASCII: {char} at column {column}",
+        {"what": what, "value": repr(value), "char": describe_char(value[bad]),
+         "column": bad + 1, "hint": hint},
+    )
 
 
 def _duplicate_rule_problems(rules: Sequence[Rule]) -> list[Problem]:

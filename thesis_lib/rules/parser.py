@@ -13,7 +13,9 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
+from thesis_lib._limits import NUMBER_LIMIT
 from thesis_lib._suggest import did_you_mean
+from thesis_lib._text import describe_char, first_unsafe_in_identifier
 from thesis_lib.errors import Problem, ThesisError
 from thesis_lib.rules.evaluator import _Evaluator
 from thesis_lib.rules.functions import FUNCTIONS, LAYER_FUNCTIONS
@@ -166,7 +168,7 @@ class _Checker:
             self._report("expression is empty", None)
             return None, set(), self.problems
         parsed = self._parse(text)
-        if parsed is None or not self._depth_ok(parsed):
+        if parsed is None or not self._depth_ok(parsed) or not self._ascii_names(parsed):
             return None, set(), self.problems
         tree = self._node(parsed.body)
         if tree is not None and tree.kind == "text":
@@ -195,6 +197,32 @@ class _Checker:
         except (ValueError, RecursionError, MemoryError, OverflowError, Warning) as error:
             self._report(f"expression cannot be parsed ({type(error).__name__})", None)
         return None
+
+    def _ascii_names(self, parsed: ast.Expression) -> bool:
+        """Every name (column or function) is written in printable ASCII.
+
+        Python folds names with NFKC, so ``listed`` in fullwidth or mathematical bold
+        letters would silently read the column ``listed``; the text as written is checked
+        instead, and each lookalike is reported with the character and its column.
+        """
+        ok = True
+        for node in ast.walk(parsed):
+            if not isinstance(node, ast.Name) or node.end_col_offset is None:
+                continue
+            line = node.lineno
+            raw = self.lines[line - 1].encode("utf-8") if 0 < line <= len(self.lines) else b""
+            start = len(raw[: node.col_offset].decode("utf-8", errors="replace"))
+            written = raw[node.col_offset: node.end_col_offset].decode("utf-8", errors="replace")
+            bad = first_unsafe_in_identifier(written)
+            if bad is None:
+                continue
+            column = start + bad + 1
+            hint = (f"type it in plain ASCII: {node.id}" if node.id.isascii()
+                    else "names of columns and functions are plain ASCII")
+            self._report(f"{describe_char(written[bad])} at column {column} in the name "
+                         f"{written!r}: names must be ASCII", column, line, hint)
+            ok = False
+        return ok
 
     def _depth_ok(self, parsed: ast.Expression) -> bool:
         stack: list[tuple[ast.AST, int]] = [(parsed.body, 1)]
@@ -233,17 +261,16 @@ class _Checker:
         value = node.value
         if isinstance(value, bool):
             return Const(1.0 if value else 0.0)
-        if isinstance(value, int):
+        if isinstance(value, int | float):
             try:
-                return Const(float(value))
+                number = float(value)
             except OverflowError:
-                self._problem(node, "number is too large")
+                number = math.inf
+            if not abs(number) <= NUMBER_LIMIT:
+                self._problem(node, f"number is too large (at most {NUMBER_LIMIT:g})",
+                              hint="numbers in expressions lie within ±1e18")
                 return None
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                self._problem(node, "number is too large")
-                return None
-            return Const(value)
+            return Const(number)
         if isinstance(value, str):
             return Const(value)
         if value is None:
@@ -362,7 +389,12 @@ class _Checker:
         for item in container.elts:
             value = _literal(item)
             if value is None:
-                self._problem(item, "items after 'in' must be literal numbers or strings")
+                number = item.operand if isinstance(item, ast.UnaryOp) else item
+                too_large = isinstance(number, ast.Constant) and isinstance(
+                    number.value, int | float) and not isinstance(number.value, bool)
+                self._problem(item, f"number is too large (at most {NUMBER_LIMIT:g})"
+                              if too_large else
+                              "items after 'in' must be literal numbers or strings")
                 ok = False
             else:
                 values.append(value)
@@ -540,7 +572,7 @@ def _literal(node: ast.expr) -> float | str | None:
             number = sign * float(value)
         except OverflowError:
             return None
-        return number if math.isfinite(number) else None
+        return number if abs(number) <= NUMBER_LIMIT else None
     return None
 
 

@@ -3,7 +3,9 @@
 The one renderer for both, used by :meth:`ScreenResult.to_text`, ``str(explanation)`` and
 the ``thesis`` command alike, so that Python and the terminal show the same thing: the
 same columns, the same cut-offs for small contributions (no ``-0.00``), at most 100
-columns wide (a source's URL is never cut, so it may run past).
+columns wide (a source's URL is never cut, so it may run past). Ids, names, tickers and
+texts from the data are shown with their control characters escaped
+(:func:`thesis_lib._text.plain`), so nothing in a pack or a universe can steer the terminal.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from thesis_lib._text import plain, plain_lines
 from thesis_lib.frame import EXPOSURE_PREFIX
 
 if TYPE_CHECKING:
@@ -63,7 +66,7 @@ def top_rules(contributions: pd.Series, width: int) -> str:
     values = values.iloc[np.argsort(-values.abs().to_numpy(), kind="stable")]
     text = ""
     for rule, value in values.items():
-        part = f"{rule} {value:+.2f}"
+        part = f"{plain(rule)} {value:+.2f}"
         candidate = f"{text}, {part}" if text else part
         if len(candidate) > width:
             return text or clip(part, width)
@@ -90,13 +93,14 @@ def screen_table(result: ScreenResult, tickers: Sequence[str] | None = None, *,
         if row["passed"]:
             rules = top_rules(contributions.loc[ticker], rest)
         else:
-            rules = clip(f"excluded by {row['excluded_by']}", rest)
-        name = str(frame.at[ticker, "name"]) if "name" in frame.columns else ""
+            rules = clip(f"excluded by {plain(row['excluded_by'])}", rest)
+        name = plain(frame.at[ticker, "name"]) if "name" in frame.columns else ""
         mark = (marks or {}).get(ticker, " ")
-        line = (f"{_rank(row['rank']):>3}{mark}{clip(ticker, 9):<9} {clip(name, 20):<20} "
-                f"{layers_label(frame, ticker, 14):<14} {row['score']:>+7.2f}  {rules}")
+        line = (f"{_rank(row['rank']):>3}{mark}{clip(plain(ticker), 9):<9} "
+                f"{clip(name, 20):<20} {plain(layers_label(frame, ticker, 14)):<14} "
+                f"{row['score']:>+7.2f}  {rules}")
         lines.append(line.rstrip())
-    return "\n".join(lines)
+    return plain_lines("\n".join(lines))
 
 
 def _wrap(text: str, indent: int, width: int) -> list[str]:
@@ -110,13 +114,14 @@ def explanation_text(e: Explanation, result: ScreenResult | None = None, *,
     the figures behind it (when the screen had the universe); the gates that excluded it
     (with ``result``); missing data and rules that contributed nothing."""
     pack = result.pack if result is not None else None
-    version = f" (pack {pack.id} v{pack.version})" if pack is not None else ""
-    head = f"{e.ticker} ({e.name})"
+    label = f"pack {plain(pack.id)} v{plain(pack.version)}" if pack is not None else ""
+    version = f" ({label})" if pack is not None else ""
+    head = f"{plain(e.ticker)} ({plain(e.name)})"
     lines: list[str] = []
     if e.passed:
         lines.append(f"{head}: rank {e.rank} of {e.of}, score {e.score:+.3f}{version}")
     else:
-        inner = f"; pack {pack.id} v{pack.version}" if pack is not None else ""
+        inner = f"; {label}" if pack is not None else ""
         lines.append(f"{head}: EXCLUDED, not ranked (its rules add up to {e.score:+.3f}"
                      f"{inner})")
         if result is not None and pack is not None:
@@ -124,36 +129,36 @@ def explanation_text(e: Explanation, result: ScreenResult | None = None, *,
             for row in excluded[excluded["ticker"] == e.ticker].itertuples(index=False):
                 rule = pack.rule(str(row.rule))
                 what = "gate" if rule.kind == "gate" else f"{rule.kind} rule"
-                lines.append(f"  excluded by {what} {row.rule!r}: {row.reason} "
-                             f"(expression: {rule.expression})")
-                lines += _wrap(str(row.why), 4, width)
+                lines.append(f"  excluded by {what} '{plain(row.rule)}': {plain(row.reason)} "
+                             f"(expression: {plain(rule.expression)})")
+                lines += _wrap(plain(row.why), 4, width)
     table = e.table
     scoring = table[(table["kind"] != "gate") & (table["contribution"].abs() > ZERO)]
     if len(scoring):
         lines.append("  contributions, largest first:")
         for r in scoring.itertuples(index=False):
             value = "missing" if pd.isna(r.value) else f"{r.value:.3f}"
-            lines.append(f"  {r.contribution:+8.3f}  {r.rule:<22} {r.kind} {r.weight:g} "
+            lines.append(f"  {r.contribution:+8.3f}  {plain(r.rule):<22} {r.kind} {r.weight:g} "
                          f"x {value}")
-            lines += _wrap(str(r.why), 12, width)
+            lines += _wrap(plain(r.why), 12, width)
             for src in e.sources_of(str(r.rule)).itertuples(index=False):
-                lines += _wrap(f"via {src.kind} {src.item}: {src.detail}", 12, width)
-                lines += textwrap.wrap(f"source: {src.source}", width,
+                lines += _wrap(plain(f"via {src.kind} {src.item}: {src.detail}"), 12, width)
+                lines += textwrap.wrap(plain(f"source: {src.source}"), width,
                                        initial_indent=" " * 14, subsequent_indent=" " * 16,
                                        break_long_words=False, break_on_hyphens=False)
     gates = table[(table["kind"] == "gate") & (table["status"] == "ok")]
     if len(gates):
-        lines.append("  gates passed: " + ", ".join(str(g) for g in gates["rule"]))
+        lines.append("  gates passed: " + ", ".join(plain(g) for g in gates["rule"]))
     missing = table[table["status"].str.startswith("missing")]
     missing = missing[missing["kind"] != "gate"] if e.passed else missing
     if len(missing):
         lines += textwrap.wrap("missing data: " + "; ".join(
-            f"{r.rule} {r.status.removeprefix('missing: ')}"
+            f"{plain(r.rule)} {plain(r.status.removeprefix('missing: '))}"
             for r in missing.itertuples(index=False)), width, initial_indent="  ",
             subsequent_indent="    ")
     zero = table[(table["kind"] != "gate") & (table["contribution"].abs() <= ZERO)
                  & (table["status"] == "ok")]
     if len(zero):
-        lines += textwrap.wrap("no contribution: " + ", ".join(str(z) for z in zero["rule"]),
+        lines += textwrap.wrap("no contribution: " + ", ".join(plain(z) for z in zero["rule"]),
                                width, initial_indent="  ", subsequent_indent="    ")
-    return "\n".join(lines)
+    return plain_lines("\n".join(lines))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from thesis_lib._limits import VALUE_LIMIT
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import MissingDataError, ScreenError
 from thesis_lib.rules.pack import Rule, RulePack
@@ -63,17 +64,29 @@ def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
     excluded = np.zeros(n, dtype=bool)
     cache: dict[object, np.ndarray] = {}
     tickers = frame.index
+    beyond: set[str] = set()
     for j, rule in enumerate(rules):
         expression = pack.expression(rule.id)
         value = np.broadcast_to(expression.evaluate(env, n, cache), (n,))
-        # One reduction settles the usual case: the sum is finite only if every value is.
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow only means "look"
-            any_missing = n > 0 and not math.isfinite(np.add.reduce(value))
-        missing = ~np.isfinite(value) if any_missing else _NONE_MISSING
-        any_missing = any_missing and bool(missing.any())
+        if rule.kind == "gate":
+            # One reduction settles the usual case: the sum is finite only if every value is.
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow only means "look"
+                look = n > 0 and not math.isfinite(np.add.reduce(value))
+            missing = ~np.isfinite(value) if look else _NONE_MISSING
+        else:
+            # A value past the documented bound counts as missing (like NaN and inf), so
+            # that every contribution, and every score, is a finite number. The row of
+            # contributions is scratch space until the product is written into it. One
+            # reduction settles the usual case (NaN makes the maximum NaN: look).
+            magnitude = np.abs(value, out=contributions[j])
+            look = n > 0 and not magnitude.max() <= VALUE_LIMIT
+            missing = ~np.less_equal(magnitude, VALUE_LIMIT) if look else _NONE_MISSING
+        any_missing = look and bool(missing.any())
+        if any_missing and rule.kind != "gate" and (missing & np.isfinite(value)).any():
+            beyond.add(rule.id)
         if any_missing:
             _apply_missing(rule, missing, status[j], excluded, tickers,
-                           sorted(expression.columns & absent))
+                           sorted(expression.columns & absent), rule.id in beyond)
         if rule.kind == "gate":
             contributions[j] = 0.0
             failed = value == 0.0
@@ -82,11 +95,32 @@ def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
             status[j, failed] = FAILED
             excluded |= failed
         else:
-            np.multiply(value, rule.sign * rule.weight, out=contributions[j])
+            # Only a value past the bound (missing, zeroed next) can overflow here.
+            with np.errstate(over="ignore", invalid="ignore"):
+                np.multiply(value, rule.sign * rule.weight, out=contributions[j])
             if any_missing:
                 contributions[j, missing] = 0.0
     return ScreenResult(frame=frame, pack=pack, contribution_matrix=contributions.T,
-                        status=status.T, excluded_mask=excluded, absent=frozenset(absent))
+                        status=status.T, excluded_mask=excluded, absent=frozenset(absent),
+                        beyond=frozenset(beyond))
+
+
+def rank_key(score: np.ndarray) -> np.ndarray:
+    """Scores as ranks compare them: rounded to 12 decimals, so that sums differing only
+    in the last bits tie.
+
+    Scores of 1e15 or more are whole numbers in float64 already and are taken as they
+    are (rounding them would overflow past about 1e296 and turn them into infinity).
+    """
+    small = np.abs(score) < _ROUND_BELOW
+    if small.all():
+        return np.round(score, 12)
+    key = score.copy()
+    key[small] = np.round(score[small], 12)
+    return key
+
+
+_ROUND_BELOW = 1e15
 
 
 def _environment(frame: pd.DataFrame, pack: RulePack) -> tuple[dict[str, np.ndarray], set[str]]:
@@ -111,6 +145,8 @@ def rule_values(frame: pd.DataFrame, pack: RulePack) -> np.ndarray:
     cache: dict[object, np.ndarray] = {}
     for j, rule in enumerate(pack.rules):
         values[:, j] = pack.expression(rule.id).evaluate(env, n, cache)
+        if rule.kind != "gate":  # past the bound counts as missing, as in the screen
+            values[~(np.abs(values[:, j]) <= VALUE_LIMIT), j] = np.nan
     values[~np.isfinite(values)] = np.nan
     return values
 
@@ -118,9 +154,9 @@ def rule_values(frame: pd.DataFrame, pack: RulePack) -> np.ndarray:
 def _rank_order(key: np.ndarray, passed: np.ndarray, tickers: pd.Index) -> np.ndarray:
     """Row order: passed first, then by score (high first), ties by ticker.
 
-    ``key`` is the score rounded to 12 decimals: sorting on it keeps the order
-    independent of the input row order; only rows that tie are sorted by ticker, so the
-    usual case sorts no strings. When the rows already come in ticker order (pandas
+    ``key`` is the score as ranks compare it (:func:`rank_key`): sorting on it keeps the
+    order independent of the input row order; only rows that tie are sorted by ticker, so
+    the usual case sorts no strings. When the rows already come in ticker order (pandas
     caches that on the index), the stable sort has broken the ties already.
     """
     # With every row passed, one stable sort on the key orders as the lexsort does.
@@ -141,12 +177,13 @@ def _rank_order(key: np.ndarray, passed: np.ndarray, tickers: pd.Index) -> np.nd
 
 
 def _apply_missing(rule: Rule, missing: np.ndarray, status: np.ndarray, excluded: np.ndarray,
-                   tickers: pd.Index, absent: list[str]) -> None:
+                   tickers: pd.Index, absent: list[str], beyond: bool = False) -> None:
     policy = rule.missing
     if policy == "error":
         names = ", ".join(str(t) for t in tickers[missing][:5])
         more = f" and {int(missing.sum()) - 5} more" if missing.sum() > 5 else ""
         cause = f"column(s) {', '.join(absent)} not in the data" if absent else \
+            f"missing, non-finite or beyond ±{VALUE_LIMIT:g} values" if beyond else \
             "missing or non-finite values"
         raise MissingDataError(
             f"{cause} for {names}{more}", item=f"rule {rule.id!r}", field="missing",
@@ -178,6 +215,9 @@ class ScreenResult:
     status: np.ndarray = field(repr=False)
     excluded_mask: np.ndarray = field(repr=False)
     absent: frozenset[str] = frozenset()
+    beyond: frozenset[str] = frozenset()
+    """Ids of the score and penalty rules that gave some company a value beyond ±1e18
+    (:data:`thesis_lib._limits.VALUE_LIMIT`), counted as missing."""
     market: MarketAttachment | None = field(default=None, repr=False)
     """The market data attached by ``screen(..., market=provider)``, with its status table."""
     universe: Universe | None = field(default=None, repr=False)
@@ -209,7 +249,7 @@ class ScreenResult:
     def _build_scores(self) -> pd.DataFrame:
         score = self.contribution_matrix.sum(axis=1)
         passed = ~self.excluded_mask
-        key = np.round(score, 12)
+        key = rank_key(score)
         order = _rank_order(key, passed, self.frame.index)
         rank = np.full(len(score), -1, dtype=np.int64)
         ranked = order[passed[order]]
@@ -291,7 +331,11 @@ class ScreenResult:
 
     def _missing_cause(self, rule: Rule) -> str:
         absent = sorted(self.pack.expression(rule.id).columns & self.absent)
-        return f"no column {', '.join(absent)}" if absent else "value missing or not finite"
+        if absent:
+            return f"no column {', '.join(absent)}"
+        if rule.id in self.beyond:
+            return f"value missing, not finite or beyond ±{VALUE_LIMIT:g}"
+        return "value missing or not finite"
 
     def top(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` best-ranked companies that passed every gate, with name and layer."""

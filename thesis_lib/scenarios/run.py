@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from thesis_lib._text import plain_lines
 from thesis_lib.basket import Basket, BasketRules, build_basket
 from thesis_lib.errors import BasketError, RuleError
 from thesis_lib.models import Scenario, Universe
@@ -67,7 +68,7 @@ class ScenarioReport:
             for row in traded.itertuples(index=False):
                 lines.append(f"  basket {row.action}: {row.ticker} {row.base_weight:.2%} -> "
                              f"{row.scenario_weight:.2%}")
-        return "\n".join(lines)
+        return plain_lines("\n".join(lines))
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,7 +113,7 @@ class ScenarioRun:
         pack = self.base.pack
         head = (f"{len(self.reports)} scenario(s) against pack {pack.id} v{pack.version}, "
                 f"top {self.top} of {int((~self.base.excluded_mask).sum())} ranked")
-        return "\n\n".join([head, *(str(r) for r in self.reports)])
+        return plain_lines("\n\n".join([head, *(str(r) for r in self.reports)]))
 
 
 def run_scenarios(

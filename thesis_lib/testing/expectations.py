@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from thesis_lib._suggest import did_you_mean
+from thesis_lib._text import plain_lines
 from thesis_lib.errors import RuleError, ThesisError
 from thesis_lib.loading import BUILTIN_UNIVERSES, DEFAULT_UNIVERSE, load_universe
 from thesis_lib.models import Universe
@@ -75,7 +76,7 @@ class ExpectationResult:
         """This result as report lines: one line if it passed, a block if it failed."""
         head = f"{'PASS' if self.passed else 'FAIL'}  {self.name}: {self.expected}"
         if self.passed:
-            return head
+            return plain_lines(head)
         lines = [head, f"      expected: {self.expected}", f"      actual:   {self.actual}"]
         explanation = self.explanation.splitlines()
         if explanation:
@@ -85,7 +86,7 @@ class ExpectationResult:
             lines.append(f"      look at:  {_describe_rule(pack, self.rule_to_look_at)}")
         if self.expectation.why:
             lines.append(f"      (the expectation: {self.expectation.why})")
-        return "\n".join(lines)
+        return plain_lines("\n".join(lines))
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class PackReport:
         else:
             lines.append(f"{total} expectation{'s' if total != 1 else ''}: "
                          f"{total - failed} passed, {failed} failed")
-        return "\n".join(lines)
+        return plain_lines("\n".join(lines))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per expectation: name, form, universe, passed, expected, actual, etc."""

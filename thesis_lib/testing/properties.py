@@ -375,7 +375,7 @@ def _bump(frame: pd.DataFrame, rows: np.ndarray, column: str, fraction: float,
         shares = out[[exposure_column(x) for x in names]].to_numpy(
             dtype=np.float64, na_value=np.nan)
         shares = np.where(np.isfinite(shares), shares, -np.inf)
-        best = shares.argmax(axis=1)  # the first of equal shares, as Company.primary_layer
+        best = shares.argmax(axis=1)  # equal shares: the first in chain order, as the frame
         update = raised & out["primary_layer"].notna().to_numpy() & \
             (shares.max(axis=1) > 0)
         primary = out["primary_layer"].to_numpy(dtype=object)

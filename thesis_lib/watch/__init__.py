@@ -55,7 +55,11 @@ snapshot in the state folder (``<id>-snapshots`` next to the file unless told
 otherwise), and saves a new snapshot (:class:`SnapshotStore`: one JSON file per run,
 named by its UTC time, written atomically and never overwritten; a failed run writes
 nothing). The first run is a baseline: nothing to compare, no alerts. A damaged newest
-snapshot is reported, left in place, and the run starts a new baseline.
+snapshot is reported, left in place, and the run starts a new baseline. The newest
+snapshot is the one with the latest recorded time (the UTC time in its name, its
+``taken_at``); a snapshot dated after the run (by more than five minutes) was written
+with a clock ahead: it is reported in the run's notes, left in place, and never used as
+the baseline, neither for the diff nor for the basket's rebalance.
 
 With a ``[basket]`` table (the schema of :class:`~thesis_lib.basket.BasketRules`) each run
 also builds the basket from the screen, rebalancing from the weights saved in the previous
@@ -88,12 +92,19 @@ from thesis_lib.watch.model import (
 )
 from thesis_lib.watch.parse import load_watchlist, parse_watchlist
 from thesis_lib.watch.run import WatchRun, default_state_dir, run_watch, screen_watchlist
-from thesis_lib.watch.snapshot import Snapshot, SnapshotBasket, SnapshotRow, SnapshotStore
+from thesis_lib.watch.snapshot import (
+    Baseline,
+    Snapshot,
+    SnapshotBasket,
+    SnapshotRow,
+    SnapshotStore,
+)
 from thesis_lib.watch.validate import validate_watchlist, watchlist_problems
 
 __all__ = [
     "ALERT_KINDS",
     "Alert",
+    "Baseline",
     "Change",
     "EntersTop",
     "FiredAlert",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from thesis_lib.errors import DataError, ThesisError
 from thesis_lib.watch.diff import WatchDiff, compare
 from thesis_lib.watch.model import Watchlist
-from thesis_lib.watch.snapshot import Snapshot, SnapshotStore
+from thesis_lib.watch.snapshot import FUTURE_TOLERANCE, Snapshot, SnapshotStore
 from thesis_lib.watch.validate import basket_build_problems, excluding_rules
 
 if TYPE_CHECKING:
@@ -30,7 +30,11 @@ class WatchRun:
     ``result`` is the screen, ``snapshot`` what was saved (at ``saved_path``, None when
     not saved), ``previous`` the snapshot compared with (at ``previous_path``), ``diff``
     the comparison, ``notes`` things worth telling the user (a damaged previous snapshot,
-    a changed pack, incomplete market data), one line each.
+    a snapshot from the future, a changed pack, incomplete market data), one line each.
+    ``future`` lists the snapshots dated later than this run (beyond
+    :data:`~thesis_lib.watch.snapshot.FUTURE_TOLERANCE`), newest first: written with a
+    clock ahead, they were not used as the baseline, neither for the diff nor for the
+    basket's rebalance.
 
     ``basket`` is the :class:`~thesis_lib.basket.Basket` built from the screen when the
     watchlist has a ``[basket]`` table (None otherwise); it was rebalanced from the
@@ -48,6 +52,7 @@ class WatchRun:
     notes: tuple[str, ...]
     market: MarketAttachment | None = None
     basket: Basket | None = None
+    future: tuple[Path, ...] = ()
 
     @property
     def fired(self) -> bool:
@@ -125,6 +130,9 @@ def run_watch(
       checked for writing before any work, and nothing is written if the run fails.
     - A damaged newest snapshot is reported in ``notes`` and left in place; the run
       then starts a new baseline (no diff, no alerts).
+    - The baseline is the newest snapshot by recorded time that is not dated after the
+      run (``now``, the current UTC time by default); snapshots from the future are
+      reported in ``notes`` and ``future`` and left in place, never compared with.
     - ``save=False`` compares without saving; ``now`` sets the snapshot's time.
     """
     store = SnapshotStore(state_dir if state_dir is not None else default_state_dir(watchlist),
@@ -138,15 +146,18 @@ def run_watch(
         taken_at = taken_at.replace(tzinfo=dt.UTC)
     previous: Snapshot | None = None
     previous_path: Path | None = None
+    future: tuple[Path, ...] = ()
     try:
-        latest = store.load_latest()
+        found = store.baseline(taken_at)
     except ThesisError as exc:
-        previous_path = store.latest_path()
+        previous_path = store.latest_path(taken_at)
+        future = tuple(p for p in reversed(store.paths()) if p != previous_path
+                       and _after(store.time_of(p), taken_at))
         notes.append(f"the previous snapshot is unreadable and was left in place ({exc}); "
                      "starting a new baseline")
     else:
-        if latest is not None:
-            previous_path, previous = latest
+        previous_path, previous, future = found.path, found.snapshot, found.future
+    notes += [_future_note(store, path, taken_at) for path in future]
     basket = _build_basket(watchlist, result, previous, notes)
     snapshot = Snapshot.from_result(
         result, watchlist=watchlist.id, top=watchlist.top, taken_at=taken_at,
@@ -164,7 +175,21 @@ def run_watch(
     saved = store.save(snapshot) if save else None
     return WatchRun(watchlist=watchlist, result=result, snapshot=snapshot, diff=diff,
                     previous=previous, previous_path=previous_path, saved_path=saved,
-                    notes=tuple(notes), market=market, basket=basket)
+                    notes=tuple(notes), market=market, basket=basket, future=future)
+
+
+def _after(when: dt.datetime | None, now: dt.datetime) -> bool:
+    return when is not None and when > now + FUTURE_TOLERANCE
+
+
+def _future_note(store: SnapshotStore, path: Path, now: dt.datetime) -> str:
+    when = store.time_of(path)
+    dated = (f"is dated {when:%Y-%m-%d %H:%M:%S} UTC" if when is not None
+             and _after(when, now) else "records a taken_at")
+    return (f"the snapshot {path.name} {dated}, later than this run "
+            f"({now.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC): written with a clock ahead, "
+            f"it was not used as the baseline; check the clock, then move it out of "
+            f"{store.directory}")
 
 
 def _build_basket(watchlist: Watchlist, result: ScreenResult, previous: Snapshot | None,

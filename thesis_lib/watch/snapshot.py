@@ -7,6 +7,12 @@ outcome (and, for a watchlist with a ``[basket]`` table, the basket's weights: s
 temporary file in the same folder, flushed to disk, then published under its final name
 with a hard link (or a rename where links are not supported), so a run killed halfway
 leaves at most a hidden ``.tmp`` file behind and the last good snapshot readable.
+
+The newest snapshot is the one with the latest recorded time: the UTC time in its name,
+which is its ``taken_at``. A snapshot dated later than the run's own time (beyond
+:data:`FUTURE_TOLERANCE`, by its name or by the ``taken_at`` inside) was written with a
+clock ahead; it is never the baseline (:meth:`SnapshotStore.baseline` lists it apart, and
+a watch run reports it), so one run with a wrong clock cannot win every later diff.
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ from thesis_lib._files import loads_json, read_text
 from thesis_lib.errors import DataError
 from thesis_lib.models._base import Model
 
-__all__ = ["Snapshot", "SnapshotBasket", "SnapshotColumns", "SnapshotRow", "SnapshotStore"]
+__all__ = ["FUTURE_TOLERANCE", "Baseline", "Snapshot", "SnapshotBasket", "SnapshotColumns",
+           "SnapshotRow", "SnapshotStore"]
 
 SNAPSHOT_FORMAT = "thesis-watch-snapshot"
 #: How to fix a snapshot that cannot be read.
@@ -42,6 +49,9 @@ _DAMAGED = ("the file is damaged, perhaps by a partial or edited write; move it 
             "(out of the state folder) and the next run starts a new baseline")
 #: Leftover temporary files (from killed runs) older than this are removed by the next save.
 STALE_TEMP_SECONDS = 3600
+#: How far ahead of the run's own time a snapshot may be dated (clock skew between the
+#: machines sharing a state folder) and still be a baseline.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
 class SnapshotRow(Model):
@@ -263,6 +273,17 @@ class Snapshot(Model):
         return snapshot
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """What a run compares with: the newest snapshot dated no later than the run
+    (``path`` and ``snapshot``, None when there is none), and the snapshots dated later
+    than the run that were passed over (``future``, newest first)."""
+
+    path: Path | None
+    snapshot: Snapshot | None
+    future: tuple[Path, ...] = ()
+
+
 class SnapshotStore:
     """The folder of one watchlist's snapshots (see the module docstring).
 
@@ -297,10 +318,27 @@ class SnapshotStore:
                 found.append((match.group(1), int(match.group(2) or 1), path))
         return [p for _, _, p in sorted(found)]
 
-    def latest_path(self) -> Path | None:
-        """The newest snapshot file, or None before the first run."""
-        paths = self.paths()
-        return paths[-1] if paths else None
+    def time_of(self, path: str | os.PathLike[str]) -> dt.datetime | None:
+        """The UTC time recorded in a snapshot file's name (None for another name)."""
+        match = self._pattern.match(Path(path).name)
+        if match is None:
+            return None
+        try:
+            stamp = dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ")
+        except ValueError:  # e.g. month 13: not a time this store wrote
+            return None
+        return stamp.replace(tzinfo=dt.UTC)
+
+    def latest_path(self, now: dt.datetime | None = None, *,
+                    tolerance: dt.timedelta = FUTURE_TOLERANCE) -> Path | None:
+        """The newest snapshot file dated no later than ``now`` (the current time by
+        default) plus ``tolerance``, by the time in its name; None before the first run."""
+        limit = _limit(now, tolerance)
+        for path in reversed(self.paths()):
+            when = self.time_of(path)
+            if when is not None and when <= limit:
+                return path
+        return None
 
     def load(self, path: str | os.PathLike[str]) -> Snapshot:
         """Read one snapshot file; :class:`DataError` if it is missing or damaged."""
@@ -308,15 +346,45 @@ class SnapshotStore:
         text = read_text(file, what="snapshot", fix=_DAMAGED)
         return Snapshot.from_json(text, file=str(file))
 
-    def load_latest(self) -> tuple[Path, Snapshot] | None:
-        """The newest snapshot and its path, None if there is none.
+    def load_latest(self, now: dt.datetime | None = None, *,
+                    tolerance: dt.timedelta = FUTURE_TOLERANCE) -> tuple[Path, Snapshot] | None:
+        """The newest snapshot dated no later than ``now`` (+ ``tolerance``) and its path,
+        None if there is none (see :meth:`baseline`).
 
-        Raises :class:`DataError` if the newest file is damaged (it is left in place).
+        Raises :class:`DataError` if that file is damaged (it is left in place).
         """
-        path = self.latest_path()
-        if path is None:
+        found = self.baseline(now, tolerance=tolerance)
+        if found.path is None or found.snapshot is None:
             return None
-        return path, self.load(path)
+        return found.path, found.snapshot
+
+    def baseline(self, now: dt.datetime | None = None, *,
+                 tolerance: dt.timedelta = FUTURE_TOLERANCE) -> Baseline:
+        """The snapshot a run at ``now`` (the current time by default) compares with.
+
+        Snapshots are taken newest first by the time in their names; one dated later than
+        ``now + tolerance`` by its name, or by the ``taken_at`` inside, is passed over and
+        listed in :attr:`Baseline.future`. Raises :class:`DataError` if the newest
+        snapshot that is not from the future is damaged (it is left in place).
+        """
+        limit = _limit(now, tolerance)
+        future: list[Path] = []
+        for path in reversed(self.paths()):
+            when = self.time_of(path)
+            if when is None:  # a name with no real time (month 13): not one of ours
+                continue
+            if when > limit:
+                future.append(path)
+                continue
+            snapshot = self.load(path)
+            taken = snapshot.taken_at
+            if taken.tzinfo is None:
+                taken = taken.replace(tzinfo=dt.UTC)
+            if taken > limit:
+                future.append(path)
+                continue
+            return Baseline(path, snapshot, tuple(future))
+        return Baseline(None, None, tuple(future))
 
     # -- writing --------------------------------------------------------------------
     def ensure_writable(self) -> None:
@@ -369,6 +437,15 @@ class SnapshotStore:
                     with contextlib.suppress(OSError):
                         if path.stat().st_mtime < cutoff:
                             path.unlink()
+
+
+def _limit(now: dt.datetime | None, tolerance: dt.timedelta) -> dt.datetime:
+    """The latest time a baseline may be dated: ``now`` (UTC; naive means UTC) plus
+    ``tolerance``."""
+    moment = dt.datetime.now(dt.UTC) if now is None else now
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment + tolerance
 
 
 def _write_temp(directory: Path, base: str, text: str) -> Path:
