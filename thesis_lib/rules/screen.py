@@ -45,9 +45,6 @@ def column_array(frame: pd.DataFrame, name: str) -> np.ndarray:
     return texts
 
 
-_NONE_MISSING = np.zeros(0, dtype=bool)  # stands for "no value missing" (never indexed)
-
-
 def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
     """Score a checked screening ``frame`` with ``pack``: the rule engine itself.
 
@@ -68,41 +65,62 @@ def score_frame(frame: pd.DataFrame, pack: RulePack) -> ScreenResult:
     for j, rule in enumerate(rules):
         expression = pack.expression(rule.id)
         value = np.broadcast_to(expression.evaluate(env, n, cache), (n,))
+        row = contributions[j]
         if rule.kind == "gate":
-            # One reduction settles the usual case: the sum is finite only if every value is.
-            with np.errstate(over="ignore", invalid="ignore"):  # an overflow only means "look"
-                look = n > 0 and not math.isfinite(np.add.reduce(value))
-            missing = ~np.isfinite(value) if look else _NONE_MISSING
+            row.fill(0.0)
+            missing = _nonfinite_cells(value)
         else:
-            # A value past the documented bound counts as missing (like NaN and inf), so
-            # that every contribution, and every score, is a finite number. The row of
-            # contributions is scratch space until the product is written into it. One
-            # reduction settles the usual case (NaN makes the maximum NaN: look).
-            magnitude = np.abs(value, out=contributions[j])
-            look = n > 0 and not magnitude.max() <= VALUE_LIMIT
-            missing = ~np.less_equal(magnitude, VALUE_LIMIT) if look else _NONE_MISSING
-        any_missing = look and bool(missing.any())
-        if any_missing and rule.kind != "gate" and (missing & np.isfinite(value)).any():
-            beyond.add(rule.id)
-        if any_missing:
+            weight = rule.sign * rule.weight
+            # Only a value past the bound can overflow here: it is missing, zeroed below.
+            with np.errstate(over="ignore", invalid="ignore"):
+                np.multiply(value, weight, out=row)
+            missing = _unusable_cells(value, row, weight)
+        if missing is not None:
+            if rule.kind != "gate" and (missing & np.isfinite(value)).any():
+                beyond.add(rule.id)
             _apply_missing(rule, missing, status[j], excluded, tickers,
                            sorted(expression.columns & absent), rule.id in beyond)
         if rule.kind == "gate":
-            contributions[j] = 0.0
             failed = value == 0.0
-            if any_missing and rule.missing == "zero":
+            if missing is not None and rule.missing == "zero":
                 failed |= missing
             status[j, failed] = FAILED
             excluded |= failed
-        else:
-            # Only a value past the bound (missing, zeroed next) can overflow here.
-            with np.errstate(over="ignore", invalid="ignore"):
-                np.multiply(value, rule.sign * rule.weight, out=contributions[j])
-            if any_missing:
-                contributions[j, missing] = 0.0
+        elif missing is not None:
+            row[missing] = 0.0
     return ScreenResult(frame=frame, pack=pack, contribution_matrix=contributions.T,
                         status=status.T, excluded_mask=excluded, absent=frozenset(absent),
                         beyond=frozenset(beyond))
+
+
+def _nonfinite_cells(value: np.ndarray) -> np.ndarray | None:
+    """Where ``value`` is NaN or infinite; None when nowhere (one reduction settles the
+    usual case: the sum is finite only if every value is)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow only means "look"
+        if len(value) == 0 or math.isfinite(np.add.reduce(value)):
+            return None
+    missing = ~np.isfinite(value)
+    return missing if missing.any() else None
+
+
+def _unusable_cells(value: np.ndarray, product: np.ndarray, weight: float) -> np.ndarray | None:
+    """Where a score or penalty value is missing, not finite or past the documented bound
+    (:data:`~thesis_lib._limits.VALUE_LIMIT`), all of which count as missing; None when
+    nowhere. ``product`` is ``value * weight``: two reductions over it settle the usual
+    case (a NaN makes both comparisons fail, and then every cell is looked at)."""
+    if len(value) == 0:
+        return None
+    if weight != 0.0:
+        bound = VALUE_LIMIT * abs(weight) * _SURELY_WITHIN
+        if product.max() <= bound and product.min() >= -bound:
+            return None
+    missing = ~(np.abs(value) <= VALUE_LIMIT)
+    return missing if missing.any() else None
+
+
+# A product this far inside the bound times the weight comes from a value inside the bound,
+# whatever the rounding of the product.
+_SURELY_WITHIN = 1.0 - 1e-12
 
 
 def rank_key(score: np.ndarray) -> np.ndarray:
@@ -258,7 +276,7 @@ class ScreenResult:
             new_group = np.r_[True, s[1:] != s[:-1]]
             positions = np.arange(1, len(ranked) + 1)
             rank[ranked] = np.maximum.accumulate(np.where(new_group, positions, 0))
-        reasons = self._exclusion_reasons()
+        where, reasons = self._exclusion_reasons()
         rank = rank[order]
         out = pd.DataFrame(
             {
@@ -266,31 +284,30 @@ class ScreenResult:
                 "rank": pd.arrays.IntegerArray(rank, mask=rank < 1),
                 "passed": passed[order],
                 # Text only where some rule excluded the company.
-                "excluded_by": (pd.array(reasons[order], dtype="string")
-                                if reasons is not None else
-                                pd.array(np.full(len(score), None, dtype=object),
-                                         dtype="string")),
+                "excluded_by": reasons.take(where[order], allow_fill=True),
             },
             index=self.frame.index.take(order),
         )
         self._cache["order"] = order
         return out
 
-    def _exclusion_reasons(self) -> np.ndarray | None:
-        """Per row, the ids of the rules that excluded it joined by ", " (None where none
-        did); None when no rule excluded anyone."""
-        if not self.excluded_mask.any():
-            return None
-        hits = (self.status == FAILED) | (self.status == EXCLUDED)
-        reasons = np.full(len(self.excluded_mask), None, dtype=object)
+    def _exclusion_reasons(self) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
+        """The reasons of the excluded rows (the ids of the rules that excluded each,
+        joined by ", ") and, per row, the position of its reason there (-1: none)."""
+        rows = np.flatnonzero(self.excluded_mask)
+        status = self.status[rows]  # only the excluded rows can have a reason
+        hits = (status == FAILED) | (status == EXCLUDED)
+        found = np.full(len(rows), None, dtype=object)
         for j in np.flatnonzero(hits.any(axis=0)):
             rule_id = self.pack.rules[j].id
             col = hits[:, j]
-            first = col & (reasons == None)  # noqa: E711 (elementwise comparison)
-            reasons[first] = rule_id
+            first = col & (found == None)  # noqa: E711 (elementwise comparison)
+            found[first] = rule_id
             later = col & ~first
-            reasons[later] = reasons[later] + ", " + rule_id
-        return reasons
+            found[later] = found[later] + ", " + rule_id
+        where = np.full(len(self.excluded_mask), -1, dtype=np.intp)
+        where[rows] = np.arange(len(rows))
+        return where, pd.array(found, dtype="string")
 
     @property
     def contributions(self) -> pd.DataFrame:
