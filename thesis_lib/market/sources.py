@@ -55,25 +55,24 @@ def price_provider(source: str | os.PathLike[str], *,
             timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
             deadline=min(DEFAULT_DEADLINE, run), total_deadline=run))
     path = Path(source)
-    try:
-        check_file(path, error=MarketDataError, what="price file")
-    except MarketDataError as exc:
-        if exc.problem.message != "price file not found":
-            raise
-        raise MarketDataError(
-            "price file not found", file=exc.file,
-            hint="give a CSV or Parquet file of prices (date, ticker, close[, volume]), "
-                 "or \"yfinance\"") from None
+    _check_table(path, "price file",
+                 "give a CSV or Parquet file of prices (date, ticker, close[, volume]), "
+                 "or \"yfinance\"")
     if snapshot is not None:
-        try:
-            check_file(snapshot, error=MarketDataError, what="snapshot file")
-        except MarketDataError as exc:
-            if exc.problem.message != "snapshot file not found":
-                raise
-            raise MarketDataError(
-                "snapshot file not found", file=exc.file,
-                hint="give a CSV of ticker, currency, shares, pe_forward, ...") from None
+        _check_table(snapshot, "snapshot file",
+                     "give a CSV of ticker, currency, shares, pe_forward, ...")
     return FrameProvider.from_file(path, snapshot=snapshot)
+
+
+def _check_table(path: str | os.PathLike[str], what: str, hint: str) -> None:
+    """A readable regular file, or a :class:`MarketDataError`; a missing one says what
+    to give instead."""
+    try:
+        check_file(path, error=MarketDataError, what=what)
+    except MarketDataError as exc:
+        if exc.problem.message != f"{what} not found":
+            raise
+        raise MarketDataError(f"{what} not found", file=exc.file, hint=hint) from None
 
 
 @contextlib.contextmanager
