@@ -98,21 +98,23 @@ class Conversion:
         currency: each close times its date's dollar rate; NaN where there is none."""
         if self.currency == "local" or closes.empty:
             return closes
-        out = closes.copy()
-        on: dict[str, np.ndarray] = {}
-        for ticker in closes.columns:
-            code = self.listings.at[ticker, "currency"]
+        # One column of dollar rates per currency, then one multiplier per cell.
+        columns: dict[str, int] = {"USD": 0}
+        rates = [np.ones(len(closes))]
+        which = np.zeros(len(closes.columns), dtype=np.intp)
+        factors = np.ones(len(closes.columns))
+        codes = self.listings["currency"].reindex(closes.columns)
+        for j, code in enumerate(codes):
             if pd.isna(code):
                 continue  # a name without prices: nothing to convert
-            major, factor = normalise_currency(str(code))
-            if major == "USD":
-                if factor != 1.0:
-                    out[ticker] = closes[ticker] * factor
-                continue
-            if major not in on:
-                on[major] = _rate_on(self.rates[major], closes.index)
-            out[ticker] = closes[ticker].to_numpy() * factor * on[major]
-        return out
+            major, factors[j] = normalise_currency(str(code))
+            if major not in columns:
+                columns[major] = len(rates)
+                rates.append(_rate_on(self.rates[major], closes.index))
+            which[j] = columns[major]
+        multiplier = np.column_stack(rates)[:, which] * factors
+        return pd.DataFrame(closes.to_numpy(dtype=np.float64) * multiplier,
+                            index=closes.index, columns=closes.columns)
 
     def fx_used(self, tickers: Sequence[str]) -> list[str]:
         """The dollar series used for ``tickers``, sorted (``["JPY=X", "KRW=X"]``)."""
