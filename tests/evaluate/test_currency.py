@@ -156,6 +156,13 @@ def test_a_basket_name_without_fx_is_passed_over_and_said_so() -> None:
                            unpriced="error")
     with pytest.raises(MissingFxError, match=r"J\.T: quoted in JPY"):
         basket_performance(WEIGHTS, prices, since="2026-05-04", benchmark="J.T")
+    late = won_yen_prices()
+    late.loc[DATES[:2], "JPY=X"] = NAN  # the yen series starts after the window does
+    with pytest.raises(MissingFxError, match=r"benchmark 'J\.T': no US-dollar price: no "
+                                             r"JPY=X quote"):
+        basket_performance(WEIGHTS, late, since="2026-05-04", benchmark="J.T")
+    perf = basket_performance(WEIGHTS, late, since="2026-05-04", benchmark="N")
+    assert perf.skipped.at["J.T", "reason"].startswith("no US-dollar price: no JPY=X quote")
 
 
 def test_an_unknown_currency_is_an_error_until_given() -> None:

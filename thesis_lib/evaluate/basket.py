@@ -239,6 +239,10 @@ def _start_prices(table: pd.DataFrame, cands: _Candidates, start: pd.Timestamp,
         if convert.problem(ticker) is not None:
             convert.require([ticker])
         why = reason(ticker)
+        if why is not None and why.startswith("no US-dollar price"):
+            raise MissingFxError(f"benchmark {ticker!r}: {why}", field="benchmark",
+                                 hint="add its FX closes for the whole window, or pass "
+                                      "currency='local'")
         if why is not None:
             raise EvaluationError(
                 f"benchmark {ticker!r}: {why}", field="benchmark",
