@@ -29,10 +29,12 @@ prices = pd.read_csv(PRICES)  # tidy: date, ticker, close, volume
 
 # 1. The top of the ranking as a basket, against Nvidia (the priced layer) and the
 #    equal-weight universe, bought at the first close on or after the thesis date.
+#    Returns are in US dollars, at the KRW=X, EUR=X, ... closes the price file carries;
+#    currency="local" would keep each listing's own currency.
 performance = basket_performance(result, prices, since=THESIS_DATE, top=5, benchmark="NVDA")
 print(performance)
-print(performance.holdings[["name", "rank", "weight", "return", "contribution"]].to_string(
-    float_format=lambda v: f"{v:.4f}"))
+print(performance.holdings[["name", "currency", "weight", "local_return", "return",
+                            "contribution"]].to_string(float_format=lambda v: f"{v:.4f}"))
 
 # 2. Do higher scores go with higher returns since the thesis date? (one cross-section)
 since_thesis = period_returns(prices, THESIS_DATE, tickers=list(result.scores.index))

@@ -11,6 +11,7 @@
     │   └── MissingDataError        a rule with policy "error" met missing data
     ├── BasketError                 basket rules are wrong or cannot be met
     ├── EvaluationError             evaluation could not run on the inputs given
+    │   └── MissingFxError          dollar returns asked for, a listing's currency or FX is missing
     ├── PlotUnavailableError        a plot needs the ``plot`` extra (matplotlib)
     └── MarketDataError             prices or fundamentals could not be had
         ├── ProviderUnavailableError   an optional extra is not installed
@@ -36,6 +37,7 @@ __all__ = [
     "ExpressionError",
     "MarketDataError",
     "MissingDataError",
+    "MissingFxError",
     "PlotUnavailableError",
     "Problem",
     "ProviderUnavailableError",
@@ -201,6 +203,13 @@ class BasketError(ThesisError):
 
 class EvaluationError(ThesisError):
     """Evaluation could not run on the inputs given (bad shapes, too few names, no prices)."""
+
+
+class MissingFxError(EvaluationError):
+    """Returns in US dollars were asked for (the default), but a listing's quote currency
+    is unknown or there is no dollar rate series for it. The message names each ticker and
+    what is missing; pass the FX closes (``KRW=X``), ``currencies=``, or
+    ``currency="local"``."""
 
 
 class PlotUnavailableError(ThesisError):

@@ -161,7 +161,8 @@ def basket_chart(
         axes.plot(dates, (series - 1.0) * 100.0, color=color, linewidth=width,
                   label=f"{label} ({total:+.1%})")
     axes.axhline(0.0, color="black", linewidth=0.6)
-    axes.set_ylabel("cumulative return, %")
+    in_what = "US dollars" if performance.currency == "USD" else "local currencies"
+    axes.set_ylabel(f"cumulative return in {in_what}, %")
     axes.set_title(f"since {performance.since:%Y-%m-%d}: basket vs {performance.benchmark}")
     axes.legend(loc="best", fontsize=8)
     axes.grid(alpha=0.3)

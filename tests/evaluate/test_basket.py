@@ -15,7 +15,7 @@ from .helpers import NAN, UNIVERSE, WEIGHTS, hand_prices
 
 def test_figures_checked_by_hand() -> None:
     perf = basket_performance(WEIGHTS, hand_prices(), since="2026-05-04", benchmark="N",
-                              universe=UNIVERSE, max_fill=3)
+                              universe=UNIVERSE, max_fill=3, currency="local")
     # Every one-session hole is filled from the last close:
     #   A.KS 05-05 <- 100 (05-04), U.TW 05-06 <- 42 (05-05), X 05-07 <- 55, N 05-07 <- 220.
     filled = perf.alignment.filled
@@ -78,7 +78,7 @@ def test_holes_longer_than_the_limit_are_never_filled() -> None:
     prices.loc["2026-05-06", "A.KS"] = NAN  # Seoul now shut two sessions: 05-05 and 05-06
     prices["V"] = [10, NAN, NAN, 11, 12]    # a universe-only name with the same long hole
     perf = basket_performance(WEIGHTS, prices, since="2026-05-04", benchmark="N",
-                              universe=[*UNIVERSE, "V"], max_fill=1)
+                              universe=[*UNIVERSE, "V"], max_fill=1, currency="local")
     # A.KS (in the basket) has a two-session hole > max_fill 1: both dates are dropped.
     dropped = perf.alignment.dropped_dates
     assert dropped["date"].dt.strftime("%m-%d").tolist() == ["05-05", "05-06"]
@@ -93,7 +93,7 @@ def test_holes_longer_than_the_limit_are_never_filled() -> None:
 
     prices["V"] = [10, 10.5, NAN, NAN, 12]  # now a hole on dates that are kept: V leaves
     perf = basket_performance(WEIGHTS, prices, since="2026-05-04", benchmark="N",
-                              universe=[*UNIVERSE, "V"], max_fill=1)
+                              universe=[*UNIVERSE, "V"], max_fill=1, currency="local")
     assert "V" not in perf.universe
     assert perf.alignment.tickers.loc["V", "status"] == "dropped"
     assert "max_fill" in perf.alignment.tickers.loc["V", "reason"]
@@ -101,21 +101,22 @@ def test_holes_longer_than_the_limit_are_never_filled() -> None:
 
 def test_a_close_before_the_start_covers_a_holiday_on_the_first_day() -> None:
     perf = basket_performance(WEIGHTS, hand_prices(), since="2026-05-05", benchmark="N",
-                              universe=UNIVERSE)
+                              universe=UNIVERSE, currency="local")
     # Start 05-05: Seoul is shut, so A.KS starts from its 05-04 close (100).
     assert perf.start == pd.Timestamp("2026-05-05")
     assert perf.holdings.at["A.KS", "start_price"] == 100
     # A 100 -> 110 = +10%, X 55 -> 60.5 = +10%: basket +10%.
     assert perf.summary.at["basket", "cumulative_return"] == pytest.approx(0.10)
     # A Sunday start begins on Monday's close.
-    sunday = basket_performance(WEIGHTS, hand_prices(), since="2026-05-03", benchmark="N")
+    sunday = basket_performance(WEIGHTS, hand_prices(), since="2026-05-03", benchmark="N",
+                                currency="local")
     assert sunday.start == pd.Timestamp("2026-05-04")
 
 
 def test_tidy_and_utc_tables_give_the_same_figures() -> None:
     wide = hand_prices()
     base = basket_performance(WEIGHTS, wide, since="2026-05-04", benchmark="N",
-                              universe=UNIVERSE).summary
+                              universe=UNIVERSE, currency="local").summary
     tidy = wide.reset_index().melt(id_vars="date", var_name="ticker", value_name="close")
     tidy = tidy.dropna()
     tidy["date"] = tidy["date"].dt.strftime("%Y-%m-%d")
@@ -123,7 +124,7 @@ def test_tidy_and_utc_tables_give_the_same_figures() -> None:
     utc.index = utc.index.tz_localize("UTC")
     for other in (tidy, utc):
         summary = basket_performance(WEIGHTS, other, since="2026-05-04", benchmark="N",
-                                     universe=UNIVERSE).summary
+                                     universe=UNIVERSE, currency="local").summary
         pd.testing.assert_frame_equal(summary, base)
 
 
@@ -140,7 +141,7 @@ class Basket:
 
 def test_an_object_with_weights_plugs_in_and_weights_are_normalised() -> None:
     perf = basket_performance(Basket(pd.Series({"A.KS": 3.0, "X": 1.0})), hand_prices(),
-                              since="2026-05-04", benchmark="N")
+                              since="2026-05-04", benchmark="N", currency="local")
     assert perf.holdings["weight"].tolist() == pytest.approx([0.75, 0.25])
     assert perf.weighting == "given"
     # 0.75 x 10% + 0.25 x 21% = 12.75%
@@ -154,7 +155,7 @@ def test_the_library_basket_plugs_in() -> None:
     result = tl.screen(tl.load_universe(), tl.load_pack())
     basket = basket_module.build_basket(result, basket_module.BasketRules(top_n=15))
     prices = screen_prices()
-    perf = basket_performance(basket, prices, since="2026-05-04")
+    perf = basket_performance(basket, prices, since="2026-05-04", currency="local")
     priced = basket.weights[basket.weights.index.isin(prices.columns)]
     assert perf.holdings["weight"].to_dict() == pytest.approx((priced / priced.sum()).to_dict())
     assert set(perf.skipped.index) == set(basket.weights.index) - set(prices.columns)
@@ -162,7 +163,7 @@ def test_the_library_basket_plugs_in() -> None:
 
 def test_several_benchmark_names_are_held_in_equal_weights() -> None:
     perf = basket_performance(WEIGHTS, hand_prices(), since="2026-05-04",
-                              benchmark=["N", "U.TW"])
+                              benchmark=["N", "U.TW"], currency="local")
     # (0.99 + 1.10) / 2 - 1 = +4.5%
     assert perf.summary.at["benchmark", "cumulative_return"] == pytest.approx(0.045)
     assert perf.benchmark == "equal-weight N, U.TW"
@@ -179,7 +180,8 @@ def screen_prices() -> pd.DataFrame:
 def test_a_screen_result_takes_the_top_priced_names_and_lists_the_rest() -> None:
     result = tl.screen(tl.load_universe(), tl.load_pack())
     prices = screen_prices()
-    perf = basket_performance(result, prices, since="2026-05-04", top=3, weighting="score")
+    perf = basket_performance(result, prices, since="2026-05-04", top=3, weighting="score",
+                              currency="local")
     # Priced names in rank order: 000660.KS (2), TSM (3), MU (8), VRT, NVDA.
     assert list(perf.holdings.index) == ["000660.KS", "TSM", "MU"]
     scores = result.scores.loc[["000660.KS", "TSM", "MU"], "score"]
@@ -193,7 +195,8 @@ def test_a_screen_result_takes_the_top_priced_names_and_lists_the_rest() -> None
     assert perf.holdings["contribution"].sum() == pytest.approx(
         perf.summary.at["basket", "cumulative_return"])
     with pytest.raises(EvaluationError, match=r"no usable prices for 3661\.TW"):
-        basket_performance(result, prices, since="2026-05-04", top=3, unpriced="error")
+        basket_performance(result, prices, since="2026-05-04", top=3, unpriced="error",
+                           currency="local")
 
 
 @pytest.mark.parametrize(
@@ -210,24 +213,27 @@ def test_a_screen_result_takes_the_top_priced_names_and_lists_the_rest() -> None
 def test_bad_requests_are_explained(kwargs: dict[str, object], message: str) -> None:
     args: dict[str, object] = {"since": "2026-05-04", "benchmark": "N", **kwargs}
     with pytest.raises(EvaluationError, match=message):
-        basket_performance(WEIGHTS, hand_prices(), **args)  # type: ignore[arg-type]
+        basket_performance(WEIGHTS, hand_prices(), **args,
+                           currency="local")  # type: ignore[arg-type]
 
 
 def test_unknown_benchmark_suggests_a_ticker_and_bad_weights_are_refused() -> None:
     with pytest.raises(EvaluationError) as info:
-        basket_performance(WEIGHTS, hand_prices(), since="2026-05-04", benchmark="A.K")
+        basket_performance(WEIGHTS, hand_prices(), since="2026-05-04", benchmark="A.K",
+                           currency="local")
     assert "A.KS" in (info.value.hint or "")
     with pytest.raises(EvaluationError, match="not negative"):
         basket_performance(pd.Series({"A.KS": -1.0, "X": 2.0}), hand_prices(),
-                           since="2026-05-04", benchmark="N")
+                           since="2026-05-04", benchmark="N", currency="local")
     bad = hand_prices()
     bad.iloc[0, 0] = 0.0
     with pytest.raises(EvaluationError, match="zero or negative prices"):
-        basket_performance(WEIGHTS, bad, since="2026-05-04", benchmark="N")
+        basket_performance(WEIGHTS, bad, since="2026-05-04", benchmark="N", currency="local")
 
 
 def test_given_weights_are_labelled_given_and_a_basket_by_its_weighting() -> None:
-    plain = basket_performance(WEIGHTS, hand_prices(), since="2026-05-04", benchmark="N")
+    plain = basket_performance(WEIGHTS, hand_prices(), since="2026-05-04", benchmark="N",
+                               currency="local")
     assert plain.weighting == "given"
     assert plain.summary.at["basket", "label"] == "2 names, given weights"
     assert "equal" not in plain.summary.at["basket", "label"]
@@ -237,11 +243,11 @@ def test_given_weights_are_labelled_given_and_a_basket_by_its_weighting() -> Non
     result = tl.screen(tl.load_universe(), tl.load_pack())
     rules = basket_module.BasketRules(top_n=15, weighting="equal")
     basket = basket_module.build_basket(result, rules)
-    perf = basket_performance(basket, screen_prices(), since="2026-05-04")
+    perf = basket_performance(basket, screen_prices(), since="2026-05-04", currency="local")
     n = len(perf.holdings)
     assert perf.weighting == "equal-weighted basket"
     assert perf.summary.at["basket", "label"] == f"{n} names, equal-weighted basket"
     assert "buy and hold, equal-weighted basket weights" in perf.to_text()
     scored = basket_module.build_basket(result, rules.replace(weighting="score"))
-    perf = basket_performance(scored, screen_prices(), since="2026-05-04")
+    perf = basket_performance(scored, screen_prices(), since="2026-05-04", currency="local")
     assert perf.summary.at["basket", "label"].endswith("names, score-weighted basket")

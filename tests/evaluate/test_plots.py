@@ -39,7 +39,7 @@ def result() -> tl.ScreenResult:
 def test_every_plot_returns_a_figure_and_saves_a_png(result: tl.ScreenResult,
                                                      tmp_path: Path) -> None:
     performance = basket_performance(WEIGHTS, hand_prices(), since="2026-05-04",
-                                     benchmark="N", universe=UNIVERSE)
+                                     benchmark="N", universe=UNIVERSE, currency="local")
     stability = rank_stability("one-layer-down", tl.load_universe(), n=50, seed=3)
     made = {
         "heat": plots.exposure_heatmap(result),
@@ -65,7 +65,7 @@ def test_figures_carry_the_data(result: tl.ScreenResult) -> None:
     heights = [p.get_height() for p in ax.patches]
     assert heights[-1] == pytest.approx(result.explain("000660.KS").score)
     performance = basket_performance(WEIGHTS, hand_prices(), since="2026-05-04",
-                                     benchmark="N", universe=UNIVERSE)
+                                     benchmark="N", universe=UNIVERSE, currency="local")
     _, ax = plots.basket_chart(performance)
     lines = ax.get_lines()
     assert lines[0].get_ydata()[-1] == pytest.approx(15.5)  # basket +15.5%

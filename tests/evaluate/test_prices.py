@@ -53,10 +53,11 @@ def test_forward_returns_do_not_overlap_by_default() -> None:
 
 
 def test_period_returns_across_calendars() -> None:
-    out = period_returns(hand_prices(), "2026-05-04", tickers=["A.KS", "X", "N", "ZZZ"])
+    out = period_returns(hand_prices(), "2026-05-04", tickers=["A.KS", "X", "N", "ZZZ"],
+                         currency="local")
     # A.KS 100 -> 110, X 50 -> 60.5, N 200 -> 198; ZZZ has no prices.
     assert out[["A.KS", "X", "N"]].tolist() == pytest.approx([0.10, 0.21, -0.01])
     assert np.isnan(out["ZZZ"])
-    until = period_returns(hand_prices(), "2026-05-04", "2026-05-07")
+    until = period_returns(hand_prices(), "2026-05-04", "2026-05-07", currency="local")
     # On 05-07 New York is shut: X and N carry their 05-06 closes (55 and 220).
     assert until[["A.KS", "X", "N"]].tolist() == pytest.approx([0.21, 0.10, 0.10])

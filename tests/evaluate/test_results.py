@@ -27,7 +27,7 @@ def results() -> dict[str, object]:
         "ic": rank_ic(scores, returns, n_resamples=300),
         "quantiles": quantile_returns(scores, returns, n_resamples=300),
         "basket": basket_performance(WEIGHTS, hand_prices(), since="2026-05-04",
-                                     benchmark="N", universe=UNIVERSE),
+                                     benchmark="N", universe=UNIVERSE, currency="local"),
         "stability": rank_stability("one-layer-down", tl.load_universe(), n=20, seed=1),
     }
 
@@ -36,7 +36,7 @@ def test_nothing_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
     scores, returns = planted(0.2, dates=4, names=20, seed=1)
     rank_ic(scores, returns, n_resamples=100)
     quantile_returns(scores, returns, n_resamples=100)
-    basket_performance(WEIGHTS, hand_prices(), since="2026-05-04", benchmark="N")
+    basket_performance(WEIGHTS, hand_prices(), since="2026-05-04", benchmark="N", currency="local")
     rank_stability("one-layer-down", tl.load_universe(), n=5)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 from thesis_lib.errors import MarketDataError, RateLimitError, SymbolNotFoundError
 from thesis_lib.market import FxTable, RetryPolicy, SourceUnavailableError, normalise_currency
-from thesis_lib.market.fx import fx_symbol, rates_from_closes
+from thesis_lib.market.fx import (
+    fx_symbol,
+    listing_currency,
+    rates_from_closes,
+    usd_rate_series,
+)
 from thesis_lib.market.retry import classify_exception, to_market_error
 
 from .helpers import FakeClock, Timeout, YFRateLimitError
@@ -171,3 +176,24 @@ def test_to_market_error_keeps_library_errors_and_maps_others() -> None:
     mapped = to_market_error(Timeout("t"), source="yfinance", attempts=3)
     assert isinstance(mapped, SourceUnavailableError)
     assert "did not answer after 3 attempts (Timeout: t)" in str(mapped)
+
+
+@pytest.mark.parametrize(("ticker", "currency"), [
+    ("MU", "USD"), ("BRK-B", "USD"), ("000660.KS", "KRW"), ("042700.KQ", "KRW"),
+    ("6857.T", "JPY"), ("2330.TW", "TWD"), ("ASML.AS", "EUR"), ("ABBN.SW", "CHF"),
+    ("RR.L", "GBp"), ("KRW=X", None), ("^GSPC", None), ("FOO.XX", None),
+])
+def test_listing_currency_from_the_exchange_suffix(ticker: str, currency: str | None) -> None:
+    assert listing_currency(ticker) == currency
+
+
+def test_usd_rate_series_inverts_the_quotes_and_names_what_is_missing() -> None:
+    days = pd.date_range("2026-05-04", periods=3, name="date")
+    close = pd.DataFrame({"KRW=X": [1400.0, 0.0, 1500.0], "JPY=X": [float("nan")] * 3},
+                         index=days)
+    rates, problems = usd_rate_series(close, ["KRW", "JPY", "EUR", "USD", "GBp"])
+    assert list(rates.columns) == ["KRW"]
+    assert rates["KRW"].tolist()[0] == pytest.approx(1 / 1400)
+    assert pd.isna(rates["KRW"].iloc[1])  # a zero quote is no quote
+    assert problems == {"EUR": "no EUR=X closes", "GBP": "no GBP=X closes",
+                        "JPY": "no usable JPY=X closes"}

@@ -21,10 +21,18 @@ The data these take, one format each:
 
 Every function returns a typed result with ``.to_frame()``, ``.to_text()`` and an HTML
 rendering for notebooks; none prints or draws. Errors are :class:`EvaluationError`.
+
+Returns are in US dollars by default, converted at each date's rate (the ``KRW=X``
+columns of the prices, or ``fx=``); ``currency="local"`` keeps each listing's currency,
+and every result says which (see :mod:`thesis_lib.evaluate.currency`). A listing whose
+dollar rate is missing raises :class:`MissingFxError` (a basket passes it over and
+lists it).
 """
 
+from thesis_lib.errors import MissingFxError
 from thesis_lib.evaluate._common import ConfidenceInterval, EvaluationError
 from thesis_lib.evaluate.basket import HasWeights, PerformanceOptions, basket_performance
+from thesis_lib.evaluate.currency import Currencies, Currency, FxSource
 from thesis_lib.evaluate.ic import rank_ic
 from thesis_lib.evaluate.prices import forward_returns, period_returns, price_table
 from thesis_lib.evaluate.quantiles import quantile_returns
@@ -40,9 +48,13 @@ from thesis_lib.evaluate.stability import rank_stability
 __all__ = [
     "BasketPerformance",
     "ConfidenceInterval",
+    "Currencies",
+    "Currency",
     "EvaluationError",
+    "FxSource",
     "HasWeights",
     "ICResult",
+    "MissingFxError",
     "PerformanceOptions",
     "PriceAlignment",
     "QuantileResult",

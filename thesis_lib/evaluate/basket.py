@@ -12,7 +12,16 @@ import pandas as pd
 from scipy import stats
 
 from thesis_lib._suggest import did_you_mean
+from thesis_lib.errors import MissingFxError
 from thesis_lib.evaluate._common import EvaluationError, as_timestamp
+from thesis_lib.evaluate.currency import (
+    Conversion,
+    Currencies,
+    Currency,
+    FxSource,
+    check_currency,
+    conversion,
+)
 from thesis_lib.evaluate.prices import (
     DEFAULT_MAX_FILL,
     Aligned,
@@ -50,6 +59,9 @@ def basket_performance(
     max_fill: int = DEFAULT_MAX_FILL,
     unpriced: Literal["skip", "error"] = "skip",
     periods_per_year: int = 252,
+    currency: Currency = "USD",
+    currencies: Currencies | None = None,
+    fx: FxSource | None = None,
 ) -> BasketPerformance:
     """Performance of a basket since ``since`` against a benchmark and an equal-weight universe.
 
@@ -65,7 +77,17 @@ def basket_performance(
     every priced column except currency pairs (names ending in ``=X``).
 
     Everything is bought at the close of the first session on or after ``since`` and held
-    (no rebalancing, no costs), in each listing's own currency. Calendars are aligned on
+    (no rebalancing, no costs). Returns are in US dollars by default: each aligned close
+    is converted at its date's dollar rate (``KRW=X``-style columns of the prices, or
+    ``fx=``: FX closes or a market-data provider), each listing's currency taken from
+    ``currencies=``, a ``currency`` column of tidy prices, the result's companies, or
+    the ticker's exchange suffix (:mod:`thesis_lib.evaluate.currency`).
+    ``currency="local"`` holds each listing in its own currency. A basket or universe
+    name without a dollar rate is treated as unpriced (passed over and listed in
+    ``skipped`` with the reason, or :class:`~thesis_lib.errors.MissingFxError` with
+    ``unpriced="error"``); a benchmark without one raises ``MissingFxError``. The result
+    names the currency (:attr:`BasketPerformance.currency`, the report's first line and
+    the summary's ``currency`` column). Calendars are aligned on
     the union of the sessions of the names involved; holes of at most ``max_fill``
     sessions are filled from the last close, longer ones never. A session on which a
     basket or benchmark name still has no price is dropped; a universe name with such a
@@ -77,19 +99,24 @@ def basket_performance(
     """
     opts = PerformanceOptions(until=until, benchmark=benchmark, top=top, weighting=weighting,
                               universe=universe, max_fill=max_fill, unpriced=unpriced,
-                              periods_per_year=periods_per_year)
+                              periods_per_year=periods_per_year, currency=currency,
+                              currencies=currencies, fx=fx)
     table = price_table(prices)
     start = as_timestamp(since, field="since")
     end = None if until is None else as_timestamp(until, field="until")
     if end is not None and end <= start:
         raise EvaluationError("'until' is not after 'since'", field="until")
     cands = _candidates(basket, table, opts)
-    reason = _start_prices(table, cands, start, end, opts)
+    everyone = list(dict.fromkeys([*cands.names, *cands.bench, *cands.pool]))
+    convert = conversion(prices, table, everyone, currency=opts.currency,
+                         currencies=opts.currencies, fx=opts.fx, screen=cands.result)
+    reason = _start_prices(table, cands, start, end, opts, convert)
     weights, skipped = _holdings(cands, reason, opts)
     listed_pool = cands.pool
     pool = [t for t in listed_pool if reason(t) is None]
-    path = _aligned_path(table, weights, cands.bench, pool, start, end, opts)
-    return _report(basket, cands, weights, skipped, listed_pool, path, reason, start, opts)
+    path = _aligned_path(table, weights, cands.bench, pool, start, end, opts, convert)
+    return _report(basket, cands, weights, skipped, listed_pool, path, reason, start, opts,
+                   convert)
 
 
 @dataclass(frozen=True)
@@ -105,9 +132,13 @@ class PerformanceOptions:
     max_fill: int = DEFAULT_MAX_FILL
     unpriced: Literal["skip", "error"] = "skip"
     periods_per_year: int = 252
+    currency: Currency = "USD"
+    currencies: Currencies | None = None
+    fx: FxSource | None = None
 
     def __post_init__(self) -> None:
         check_max_fill(self.max_fill)
+        check_currency(self.currency)
         if self.weighting not in ("equal", "score"):
             raise EvaluationError(f"unknown weighting {self.weighting!r}", field="weighting",
                                   hint="use 'equal' or 'score'")
@@ -146,6 +177,8 @@ class _Path:
     filled: pd.DataFrame
     dropped_dates: pd.DataFrame
     aligned: Aligned
+    local: pd.DataFrame
+    """The same closes in each listing's own currency."""
 
 
 def _candidates(basket: ScreenResult | pd.Series | HasWeights, table: pd.DataFrame,
@@ -175,9 +208,10 @@ def _candidates(basket: ScreenResult | pd.Series | HasWeights, table: pd.DataFra
 
 
 def _start_prices(table: pd.DataFrame, cands: _Candidates, start: pd.Timestamp,
-                  end: pd.Timestamp | None, opts: PerformanceOptions
+                  end: pd.Timestamp | None, opts: PerformanceOptions, convert: Conversion
                   ) -> Callable[[str], str | None]:
-    """Step 2: which names have a price at the start at all (the benchmark must)."""
+    """Step 2: which names have a price at the start at all, in the reporting currency
+    (the benchmark must)."""
     everyone = list(dict.fromkeys([*cands.names, *cands.bench, *cands.pool]))
     priced = [t for t in everyone if t in table.columns]
     first = align(table, priced, start=start, end=end, max_fill=opts.max_fill).table
@@ -185,16 +219,30 @@ def _start_prices(table: pd.DataFrame, cands: _Candidates, start: pd.Timestamp,
         raise EvaluationError(f"no prices on or after {start:%Y-%m-%d}", field="since",
                               hint="choose a since date inside the price history")
     at_start = first.iloc[0]
+    usable = [t for t in first.columns if convert.problem(t) is None]
+    in_usd = convert.apply(first[usable]).iloc[0]
 
     def reason(ticker: str) -> str | None:
         if ticker not in first.columns or not first[ticker].notna().any():
             return "no prices"
         if not np.isfinite(at_start[ticker]):
             return f"no close within {opts.max_fill} session(s) before the start"
+        fx_problem = convert.problem(ticker)
+        if fx_problem is not None:
+            return f"no US-dollar price: {fx_problem}"
+        if not np.isfinite(in_usd[ticker]):
+            return (f"no US-dollar price: no {convert.listings.at[ticker, 'fx']} quote within "
+                    "the FX look-back at the start")
         return None
 
     for ticker in cands.bench:
+        if convert.problem(ticker) is not None:
+            convert.require([ticker])
         why = reason(ticker)
+        if why is not None and why.startswith("no US-dollar price"):
+            raise MissingFxError(f"benchmark {ticker!r}: {why}", field="benchmark",
+                                 hint="add its FX closes for the whole window, or pass "
+                                      "currency='local'")
         if why is not None:
             raise EvaluationError(
                 f"benchmark {ticker!r}: {why}", field="benchmark",
@@ -244,6 +292,15 @@ def _holdings(cands: _Candidates, reason: Callable[[str], str | None],
                             dtype=float)
     skipped = pd.DataFrame(skipped_rows, columns=["ticker", "rank", "reason"]).set_index(
         "ticker")
+    no_fx = [t for t in skipped.index
+             if str(skipped.at[t, "reason"]).startswith("no US-dollar price")]
+    if opts.unpriced == "error" and no_fx:
+        raise MissingFxError(
+            f"no US-dollar prices for {', '.join(no_fx[:5])}: "
+            + "; ".join(str(skipped.at[t, "reason"]) for t in no_fx[:5]),
+            field="prices", item=f"ticker {no_fx[0]!r}",
+            hint="add the XXX=X closes or pass fx=, pass currency='local', or "
+                 "unpriced='skip' to pass over them")
     if opts.unpriced == "error" and len(skipped):
         raise EvaluationError(
             f"no usable prices for {', '.join(skipped.index[:5])}", field="prices",
@@ -256,12 +313,13 @@ def _holdings(cands: _Candidates, reason: Callable[[str], str | None],
 
 def _aligned_path(table: pd.DataFrame, weights: pd.Series, bench: list[str], pool: list[str],
                   start: pd.Timestamp, end: pd.Timestamp | None,
-                  opts: PerformanceOptions) -> _Path:
-    """Step 4: align only the names involved, then drop what cannot be filled."""
+                  opts: PerformanceOptions, convert: Conversion) -> _Path:
+    """Step 4: align only the names involved, convert them to the reporting currency,
+    then drop what cannot be filled (a close without a dollar rate counts as missing)."""
     core = list(dict.fromkeys([*weights.index, *bench]))
     involved = list(dict.fromkeys([*core, *pool]))
     aligned = align(table, involved, start=start, end=end, max_fill=opts.max_fill)
-    closes = aligned.table
+    closes = convert.apply(aligned.table)
     gaps = closes[core].isna()
     drop_dates = gaps.any(axis=1)
     dropped_dates = pd.DataFrame({
@@ -269,6 +327,7 @@ def _aligned_path(table: pd.DataFrame, weights: pd.Series, bench: list[str], poo
         "tickers": [", ".join(gaps.columns[row]) for row in gaps[drop_dates].to_numpy()],
     })
     closes = closes[~drop_dates]
+    local = aligned.table.loc[closes.index]
     if closes.empty:
         raise EvaluationError("no session left after aligning the calendars", field="prices",
                               hint=f"raise max_fill (now {opts.max_fill}) or check the prices")
@@ -276,12 +335,14 @@ def _aligned_path(table: pd.DataFrame, weights: pd.Series, bench: list[str], poo
     members = [t for t in pool if not holes[t]]
     filled = aligned.filled[aligned.filled["date"].isin(closes.index) &
                             aligned.filled["ticker"].isin([*core, *members])]
-    return _Path(closes, members, filled.reset_index(drop=True), dropped_dates, aligned)
+    return _Path(closes, members, filled.reset_index(drop=True), dropped_dates, aligned,
+                 local)
 
 
 def _report(basket: object, cands: _Candidates, weights: pd.Series, skipped: pd.DataFrame,
             listed_pool: list[str], path: _Path, reason: Callable[[str], str | None],
-            start: pd.Timestamp, opts: PerformanceOptions) -> BasketPerformance:
+            start: pd.Timestamp, opts: PerformanceOptions, convert: Conversion
+            ) -> BasketPerformance:
     """Step 5: the value paths, the summary with its tests, holdings and the alignment."""
     closes, members, bench = path.closes, path.members, cands.bench
     growth = closes / closes.iloc[0]
@@ -303,6 +364,7 @@ def _report(basket: object, cands: _Candidates, weights: pd.Series, skipped: pd.
               "universe": f"equal-weight universe ({len(members)} names)"}
     counts = {"basket": len(weights), "benchmark": len(bench), "universe": len(members)}
     summary = _summary(values, labels, counts, opts.periods_per_year)
+    summary["currency"] = pd.array([convert.currency] * len(summary), dtype="string")
 
     held = list(weights.index)
     holdings = pd.DataFrame(index=pd.Index(held, name="ticker"))
@@ -312,9 +374,13 @@ def _report(basket: object, cands: _Candidates, weights: pd.Series, skipped: pd.
         holdings["rank"] = ranked.loc[held, "rank"].to_numpy()
         holdings["score"] = ranked.loc[held, "score"].to_numpy()
     holdings["weight"] = weights.to_numpy()
-    holdings["start_price"] = closes[held].iloc[0].to_numpy()
-    holdings["end_price"] = closes[held].iloc[-1].to_numpy()
-    holdings["return"] = holdings["end_price"] / holdings["start_price"] - 1.0
+    known = convert.listings["currency"]
+    holdings["currency"] = pd.array([known.get(t, pd.NA) for t in held], dtype="string")
+    local = path.local
+    holdings["start_price"] = local[held].iloc[0].to_numpy()
+    holdings["end_price"] = local[held].iloc[-1].to_numpy()
+    holdings["local_return"] = holdings["end_price"] / holdings["start_price"] - 1.0
+    holdings["return"] = (closes[held].iloc[-1] / closes[held].iloc[0]).to_numpy() - 1.0
     holdings["contribution"] = holdings["weight"] * holdings["return"]
 
     everyone = list(dict.fromkeys([*cands.names, *bench, *listed_pool]))
@@ -327,7 +393,10 @@ def _report(basket: object, cands: _Candidates, weights: pd.Series, skipped: pd.
         summary=summary, values=values, holdings=holdings, skipped=skipped,
         alignment=alignment, start=closes.index[0], end=closes.index[-1], since=start,
         benchmark=labels["benchmark"], weighting=weighting_text, test=TEST,
-        universe=tuple(members))
+        universe=tuple(members), currency=convert.currency,
+        returns_in=convert.describe([*held, *bench, *members]),
+        currencies=convert.listings.loc[[t for t in everyone
+                                         if t in convert.listings.index]].copy())
 
 
 #: How the summary names a basket's weighting method (``BasketRules.weighting``).

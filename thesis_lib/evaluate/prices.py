@@ -17,6 +17,11 @@ Listings on different exchanges trade on different days. Putting them on one cal
 filled from the last close (the price did not change while the market was shut), and a
 longer one is left empty: nothing is forward-filled past that limit. Every filled cell
 is recorded.
+
+Returns are in US dollars by default: each aligned close is converted at its date's
+dollar rate, from the ``KRW=X``-style columns of the prices or ``fx=`` (see
+:mod:`thesis_lib.evaluate.currency`); ``currency="local"`` keeps each listing's own
+currency. The frame or Series returned says which in ``.attrs["currency"]``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,14 @@ import numpy as np
 import pandas as pd
 
 from thesis_lib.evaluate._common import EvaluationError, as_timestamp
+from thesis_lib.evaluate.currency import (
+    Currencies,
+    Currency,
+    FxSource,
+    check_currency,
+    conversion,
+)
+from thesis_lib.market.fx import is_fx_symbol
 
 DEFAULT_MAX_FILL = 3
 """Sessions a hole in a ticker's closes may span and still be filled from the last close."""
@@ -152,14 +165,26 @@ def forward_returns(
     step: int | None = None,
     tickers: Sequence[str] | None = None,
     max_fill: int = DEFAULT_MAX_FILL,
+    currency: Currency = "USD",
+    currencies: Currencies | None = None,
+    fx: FxSource | None = None,
 ) -> pd.DataFrame:
     """Return from each date's close to the close ``horizon`` sessions later, date x ticker.
 
-    Sessions are those of the union calendar of ``tickers`` (all columns by default),
+    Sessions are those of the union calendar of ``tickers`` (all columns by default;
+    in dollars, the ``XXX=X`` FX columns are rates, not listings, and are left out),
     aligned as described in this module. Rows are taken every ``step`` sessions, by
     default ``horizon``, so that windows do not overlap (overlapping windows would make
     the dates' ICs dependent and their t-statistic too large). NaN where a close is
     missing at either end.
+
+    In US dollars by default: a name's return is ``(1 + r_local) * (fx_end / fx_start)
+    - 1``, ``fx`` its currency's dollar rate (dollars per unit) on each date.
+    ``currencies`` and ``fx`` say where the listings' currencies and the rates come
+    from (:mod:`thesis_lib.evaluate.currency`); a priced name whose currency or rate is
+    missing raises :class:`~thesis_lib.errors.MissingFxError`. ``currency="local"``
+    gives each listing's own currency. ``.attrs`` holds ``currency``, each ticker's
+    ``currencies`` and the ``fx`` series used.
     """
     if not isinstance(horizon, int) or horizon < 1:
         raise EvaluationError(f"horizon={horizon!r} must be a whole number of sessions >= 1",
@@ -168,11 +193,15 @@ def forward_returns(
     if not isinstance(step, int) or step < 1:
         raise EvaluationError(f"step={step!r} must be a whole number of sessions >= 1",
                               field="step")
+    currency = check_currency(currency)
     table = price_table(prices)
-    names = _known(table, tickers)
-    closes = align(table, names, max_fill=max_fill).table
+    names = _known(table, tickers, listings_only=currency == "USD")
+    convert = conversion(prices, table, names, currency=currency, currencies=currencies, fx=fx)
+    convert.require(names)
+    closes = convert.apply(align(table, names, max_fill=max_fill).table)
     ahead = closes.shift(-horizon)
     out = (ahead / closes - 1.0).iloc[: max(len(closes) - horizon, 0): step]
+    out.attrs.update(convert.attrs(names))
     return out
 
 
@@ -183,17 +212,26 @@ def period_returns(
     *,
     tickers: Sequence[str] | None = None,
     max_fill: int = DEFAULT_MAX_FILL,
+    currency: Currency = "USD",
+    currencies: Currencies | None = None,
+    fx: FxSource | None = None,
 ) -> pd.Series:
     """Each ticker's return from the first session on or after ``since`` to the last one.
 
     ``until`` (inclusive) ends the period early. Calendars are aligned as described in
     this module; NaN for a ticker without a close (or a filled one) at either end.
+    In US dollars by default, as :func:`forward_returns` (same ``currency``,
+    ``currencies`` and ``fx``, same :class:`~thesis_lib.errors.MissingFxError`);
+    ``.attrs["currency"]`` says which.
     """
+    currency = check_currency(currency)
     table = price_table(prices)
-    names = _known(table, tickers)
+    names = _known(table, tickers, listings_only=currency == "USD")
     start = as_timestamp(since, field="since")
     end = None if until is None else as_timestamp(until, field="until")
-    closes = align(table, names, start=start, end=end, max_fill=max_fill).table
+    convert = conversion(prices, table, names, currency=currency, currencies=currencies, fx=fx)
+    convert.require(names)
+    closes = convert.apply(align(table, names, start=start, end=end, max_fill=max_fill).table)
     if len(closes) < 2:
         raise EvaluationError("fewer than two sessions in the period", field="since",
                               hint="choose a since date inside the price history")
@@ -201,10 +239,15 @@ def period_returns(
     out.name = "return"
     if tickers is not None:
         out = out.reindex(list(dict.fromkeys(str(t) for t in tickers)))
+    out.attrs.update(convert.attrs(names))
     return out
 
 
-def _known(table: pd.DataFrame, tickers: Sequence[str] | None) -> list[str]:
+def _known(table: pd.DataFrame, tickers: Sequence[str] | None, *,
+           listings_only: bool = False) -> list[str]:
+    """The tickers asked for that the table prices (every column by default; without the
+    ``XXX=X`` FX series when ``listings_only``)."""
     if tickers is None:
-        return [str(c) for c in table.columns]
+        return [str(c) for c in table.columns
+                if not (listings_only and is_fx_symbol(str(c)))]
     return [t for t in dict.fromkeys(str(t) for t in tickers) if t in table.columns]

@@ -173,16 +173,20 @@ class BasketPerformance:
     """A basket against the benchmark and an equal-weight universe since a date.
 
     Buy and hold from the close of :attr:`start` (the first session on or after
-    ``since``), in each listing's own currency, no costs, no rebalancing.
+    ``since``), no costs, no rebalancing, in :attr:`currency`: ``"USD"`` (each close at
+    its date's dollar rate) or ``"local"`` (each listing's own currency).
 
     - :attr:`summary` (also :meth:`to_frame`): rows ``basket``, ``benchmark``,
       ``universe``; columns ``label``, ``names``, ``cumulative_return``, ``volatility``
       (annualised), ``max_drawdown``, and for the comparisons ``excess_return`` (basket
       minus it), ``hit_rate`` (share of sessions the basket did better), ``t_stat``,
-      ``p_value`` (:attr:`test`);
+      ``p_value`` (:attr:`test`), ``currency`` (``USD`` or ``local``);
     - :attr:`values`: date x (basket, benchmark, universe), growth of 1 from the start;
-    - :attr:`holdings`: each basket name's weight, prices, return and contribution
-      (contributions add up to the basket's cumulative return);
+    - :attr:`holdings`: each basket name's weight, ``currency``, start and end prices (in
+      its own currency), ``local_return``, ``return`` (in :attr:`currency`) and
+      contribution (contributions add up to the basket's cumulative return);
+    - :attr:`currencies`: per ticker involved, its quote ``currency``, where that came
+      from, the dollar series used (``fx``) and, if it could not be put in dollars, why;
     - :attr:`skipped`: ranked names passed over (no prices) and why;
     - :attr:`alignment`: what was filled and dropped to align calendars.
     """
@@ -199,6 +203,12 @@ class BasketPerformance:
     weighting: str
     test: str
     universe: tuple[str, ...] = field(repr=False, default=())
+    currency: str = "local"
+    """``"USD"`` or ``"local"``: the currency every return is in."""
+    returns_in: str = "local-currency returns"
+    """The report's phrase for it, naming the FX series used (``US-dollar returns (FX:
+    JPY=X, KRW=X)``)."""
+    currencies: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @property
     def n_sessions(self) -> int:
@@ -212,7 +222,7 @@ class BasketPerformance:
         s = self.summary
         lines = [f"since {self.since:%Y-%m-%d}: {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}, "
                  f"{self.n_sessions} sessions, buy and hold, {self.weighting} weights, "
-                 "local-currency price returns"]
+                 f"{self.returns_in}"]
         for key, row in s.iterrows():
             line = (f"  {key:<9} {row['label']:<32.32} {_fmt(row['cumulative_return'], '+8.2%')}"
                     f"  vol {_fmt(row['volatility'], '6.1%')}  max dd "
@@ -224,7 +234,14 @@ class BasketPerformance:
             lines.append(line)
         lines.append(f"  test: {self.test}")
         if len(self.skipped):
-            lines.append(f"  skipped (no prices): {', '.join(self.skipped.index)}")
+            reasons = self.skipped["reason"].astype("str")
+            no_fx = reasons.str.startswith("no US-dollar price")
+            if (~no_fx).any():
+                lines.append("  skipped (no prices): " + ", ".join(self.skipped.index[~no_fx]))
+            if no_fx.any():
+                lines.append("  skipped (no FX to US dollars): " + ", ".join(
+                    f"{t} ({why.removeprefix('no US-dollar price: ')})"
+                    for t, why in reasons[no_fx].items()))
         lines.append("  " + self.alignment.to_text().splitlines()[0])
         return plain_lines("\n".join(lines))
 
@@ -233,7 +250,7 @@ class BasketPerformance:
     def __repr__(self) -> str:
         excess = self.summary.loc["benchmark", "excess_return"]
         return (f"<BasketPerformance names={len(self.holdings)} since={self.since:%Y-%m-%d} "
-                f"excess_vs_{self.benchmark}={excess:.4f}>")
+                f"currency={self.currency} excess_vs_{self.benchmark}={excess:.4f}>")
 
     def _repr_html_(self) -> str:
         return (lines_html(self.to_text().splitlines()) +
@@ -242,7 +259,8 @@ class BasketPerformance:
                            percent=["cumulative_return", "volatility", "max_drawdown",
                                     "excess_return", "hit_rate"]) +
                 table_html(self.holdings, bars=["return", "contribution"],
-                           percent=["weight", "return", "contribution"], caption="holdings"))
+                           percent=["weight", "local_return", "return", "contribution"],
+                           caption=f"holdings (return in {self.currency})"))
 
 
 @dataclass(frozen=True)

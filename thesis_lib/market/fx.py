@@ -26,7 +26,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from thesis_lib.errors import MarketDataError
 from thesis_lib.market._pandas import text
 
-__all__ = ["FxRate", "FxTable", "fx_symbol", "normalise_currency"]
+__all__ = [
+    "FxRate",
+    "FxTable",
+    "fx_symbol",
+    "is_fx_symbol",
+    "listing_currency",
+    "normalise_currency",
+    "usd_rate_series",
+]
 
 #: Minor units that sources quote in, with their major currency and the factor to it.
 MINOR_UNITS: dict[str, tuple[str, float]] = {
@@ -60,6 +68,44 @@ def normalise_currency(code: str) -> tuple[str, float]:
             hint="use a three-letter ISO code such as 'KRW', or 'GBp' for pence",
         )
     return text.upper(), 1.0
+
+
+#: Yahoo exchange suffixes and the currency their listings are quoted in. A symbol without
+#: a suffix is a US listing (dollars).
+SUFFIX_CURRENCY: dict[str, str] = {
+    "KS": "KRW", "KQ": "KRW",                      # Korea: KOSPI, KOSDAQ
+    "T": "JPY",                                     # Tokyo
+    "TW": "TWD", "TWO": "TWD",                     # Taiwan: TWSE, TPEx
+    "AS": "EUR", "PA": "EUR", "DE": "EUR", "F": "EUR", "MI": "EUR", "MC": "EUR",
+    "BR": "EUR", "HE": "EUR", "LS": "EUR", "VI": "EUR", "IR": "EUR",
+    "SW": "CHF",                                    # SIX Swiss
+    "L": "GBp",                                     # London, in pence
+    "ST": "SEK", "CO": "DKK", "OL": "NOK",
+    "HK": "HKD", "SS": "CNY", "SZ": "CNY", "SI": "SGD",
+    "TO": "CAD", "V": "CAD", "AX": "AUD", "NS": "INR", "BO": "INR",
+}
+
+
+def is_fx_symbol(symbol: str) -> bool:
+    """Whether ``symbol`` names a Yahoo-style dollar rate such as ``KRW=X``."""
+    return symbol.endswith("=X")
+
+
+def listing_currency(ticker: str) -> str | None:
+    """The currency a Yahoo-style symbol's exchange suffix implies, or ``None``.
+
+    A symbol without a suffix is a US listing (``USD``); ``None`` for an unknown suffix
+    or an FX series (``KRW=X``).
+
+    >>> listing_currency("000660.KS"), listing_currency("RR.L"), listing_currency("MU")
+    ('KRW', 'GBp', 'USD')
+    """
+    text = ticker.strip()
+    if not text or is_fx_symbol(text) or "=" in text or "^" in text:
+        return None
+    if "." not in text:
+        return "USD"
+    return SUFFIX_CURRENCY.get(text.rsplit(".", 1)[1].upper())
 
 
 def fx_symbol(currency: str) -> str:
@@ -232,3 +278,30 @@ def rates_from_closes(
             )
         )
     return FxTable(found), problems
+
+
+def usd_rate_series(
+    close: pd.DataFrame, currencies: Iterable[str]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Dollars per unit of each currency over time, from a wide frame of ``XXX=X`` closes.
+
+    ``close`` is indexed by date with Yahoo-style columns (units of the currency per
+    dollar, so the rate is ``1 / close``). Returns a date x currency frame (major codes,
+    NaN where a series has no quote) and, for each currency without a usable series, why.
+    ``USD`` needs no series and is left out.
+    """
+    series: dict[str, pd.Series] = {}
+    problems: dict[str, str] = {}
+    for currency in sorted({normalise_currency(c)[0] for c in currencies} - {"USD"}):
+        symbol = f"{currency}=X"
+        if symbol not in close.columns:
+            problems[currency] = f"no {symbol} closes"
+            continue
+        quotes = close[symbol].astype("float64")
+        quotes = quotes.where(np.isfinite(quotes) & (quotes > 0))
+        if quotes.notna().sum() == 0:
+            problems[currency] = f"no usable {symbol} closes"
+            continue
+        series[currency] = 1.0 / quotes
+    rates = pd.DataFrame(series, index=close.index, dtype="float64")
+    return rates, problems
