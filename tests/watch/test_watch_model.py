@@ -145,3 +145,15 @@ def test_a_damaged_snapshot_raises_a_data_error_naming_the_file(tmp_path: Path):
 def test_a_ticker_listed_twice_in_always_show_is_named():
     with pytest.raises(DataError, match="always_show: 'NVDA' is listed twice"):
         watchlist([], always_show=["NVDA", "NVDA"])
+
+
+def test_snapshot_json_is_the_model_dump_and_reads_back_equal():
+    import json
+
+    text = AFTER.to_json()
+    assert text.endswith("}\n")
+    assert json.loads(text) == AFTER.model_dump(mode="json", exclude={"basket"})
+    assert Snapshot.from_json(text) == AFTER
+    # the slow path (a damaged file) still names the problem
+    with pytest.raises(DataError, match="appears twice"):
+        Snapshot.from_json(text.replace('"ticker": "D"', '"ticker": "A"'))
