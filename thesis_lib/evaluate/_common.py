@@ -90,6 +90,153 @@ def bootstrap_ci(
     return ConfidenceInterval(np.nan, np.nan, level, f"bootstrap over {what}: undefined")
 
 
+@dataclass(frozen=True)
+class MeanTest:
+    """The mean of a series of per-date values, its interval and its test against 0.
+
+    ``t_stat``/``p_value`` are NaN when the values have no spread; ``test`` names the test.
+    """
+
+    mean: float
+    ci: ConfidenceInterval
+    t_stat: float
+    p_value: float
+    test: str
+
+
+def overlap_lags(horizon: int | None, step: int | None) -> int:
+    """How many following dates share part of a date's window: ``ceil(horizon / step) - 1``.
+
+    0 when the horizon is unknown or the windows do not overlap (``step >= horizon``).
+    """
+    if horizon is None:
+        return 0
+    return max(-(-horizon // (step or 1)) - 1, 0)
+
+
+def hac_variance(values: np.ndarray, lags: int) -> tuple[float, str]:
+    """Long-run variance of ``values`` with lags up to ``lags`` (heteroskedasticity and
+    autocorrelation consistent), and the kernel used.
+
+    Overlapping windows make a moving-average dependence of known length, so every
+    autocovariance up to ``lags`` counts in full (the truncated kernel of Hansen and
+    Hodrick); should that sum come out non-positive, Newey and West's Bartlett weights over
+    ``2 * lags`` are used instead. Scaled by ``n / (n - 2 * lags - 1)`` for the bias of
+    estimating the mean and the autocovariances from the same short sample.
+    """
+    n = len(values)
+    x = values - values.mean()
+    gammas = np.array([x[lag:] @ x[: n - lag] / n for lag in range(min(lags, n - 1) + 1)])
+    kernel = f"Hansen-Hodrick truncated kernel, {lags} lag(s)"
+    variance = gammas[0] + 2.0 * gammas[1:].sum()
+    if variance <= 0.0:
+        wide = min(2 * lags, n - 1)
+        more = np.array([x[lag:] @ x[: n - lag] / n for lag in range(len(gammas), wide + 1)])
+        gammas = np.concatenate([gammas, more])
+        weights = 1.0 - np.arange(1, wide + 1) / (wide + 1.0)
+        variance = gammas[0] + 2.0 * float(weights @ gammas[1:])
+        kernel = f"Newey-West Bartlett kernel, {wide} lag(s)"
+    if n > 2 * lags + 1:
+        variance *= n / (n - 2.0 * lags - 1.0)
+    return float(max(variance, 0.0)), kernel
+
+
+def mean_test(
+    values: np.ndarray,
+    *,
+    lags: int,
+    level: float,
+    seed: int | None,
+    n_resamples: int,
+    what: str,
+    of: str,
+    windows: str = "",
+) -> MeanTest:
+    """Interval and test for the mean of per-date ``values``, honest when dates overlap.
+
+    ``lags == 0`` (independent dates): a bootstrap interval over dates (:func:`bootstrap_ci`)
+    and a one-sample t-test. ``lags > 0`` (each date's window overlaps the next ``lags``
+    dates'): a HAC standard error (:func:`hac_variance`), the interval ``mean +- t * se``
+    and the t-test ``mean / se``, both with ``K - 1`` degrees of freedom where ``K`` is the
+    number of non-overlapping windows the dates span. ``what`` names the dates and ``of``
+    the values (e.g. ``"ICs"``) in the test's description; ``windows`` describes the windows
+    (e.g. ``"21-session windows every 1 session"``) for the method's name.
+    """
+    n = len(values)
+    mean = float(values.mean())
+    if lags == 0:
+        ci = bootstrap_ci((values,), _mean_along, level=level, seed=seed,
+                          n_resamples=n_resamples, what=what)
+        if np.ptp(values) == 0:
+            t_stat, p_value = np.nan, np.nan
+        else:
+            result = stats.ttest_1samp(values, 0.0)
+            t_stat, p_value = float(result.statistic), float(result.pvalue)
+        return MeanTest(mean, ci, t_stat, p_value,
+                        f"one-sample t-test of the {n} {what}' {of} against 0")
+    windows_k = -(-n // (lags + 1))
+    dof = windows_k - 1
+    about = f"{windows}, " if windows else ""
+    if np.ptp(values) == 0:
+        ci = ConfidenceInterval(mean, mean, level, f"all {what} equal: no spread")
+        return MeanTest(mean, ci, np.nan, np.nan, f"HAC t-test: all {what} equal")
+    if dof < 1:
+        ci = ConfidenceInterval(np.nan, np.nan, level,
+                                f"HAC interval over overlapping {what}: fewer than 2 "
+                                "non-overlapping windows")
+        return MeanTest(mean, ci, np.nan, np.nan, f"HAC t-test: too few {what}")
+    variance, kernel = hac_variance(values, lags)
+    se = float(np.sqrt(variance / n))
+    quantile = float(stats.t.ppf(0.5 + level / 2.0, dof))
+    ci = ConfidenceInterval(mean - quantile * se, mean + quantile * se, level,
+                            f"HAC interval over overlapping {what} ({about}{kernel}), "
+                            f"t with {dof} df")
+    if se > 0:
+        t_stat = mean / se
+        p_value = float(min(2.0 * stats.t.sf(abs(t_stat), dof), 1.0))
+    else:
+        t_stat, p_value = np.nan, np.nan
+    return MeanTest(mean, ci, float(t_stat), p_value,
+                    f"HAC t-test of the mean of {n} overlapping {what}' {of} against 0 ({about}"
+                    f"{kernel}; {windows_k} non-overlapping windows, t with {dof} df)")
+
+
+def nonoverlapping_t(values: np.ndarray, lags: int) -> tuple[float, int]:
+    """One-sample t-statistic of every ``lags + 1``-th value (from the first), and how
+    many that is: a t on non-overlapping windows. NaN with fewer than 2 or no spread."""
+    kept = values[:: lags + 1]
+    if len(kept) < 2 or np.ptp(kept) == 0:
+        return np.nan, len(kept)
+    return float(kept.mean() / (kept.std(ddof=1) / np.sqrt(len(kept)))), len(kept)
+
+
+def _mean_along(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.asarray(np.mean(x, axis=axis))
+
+
+def horizon_of(
+    returns: object, horizon: int | None, step: int | None
+) -> tuple[int | None, int | None]:
+    """The forward returns' horizon and step in sessions: as given, else as
+    :func:`~thesis_lib.evaluate.forward_returns` recorded them on the frame
+    (``frame.attrs``), else unknown. A horizon given without a step takes the recorded
+    step, or 1 (one row per session)."""
+    for name, value in (("horizon", horizon), ("step", step)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < 1):
+            raise EvaluationError(f"{name}={value!r} must be a whole number of sessions >= 1",
+                                  field=name, hint="e.g. horizon=21, step=1 for daily rows "
+                                  "of 21-session returns")
+    attrs = getattr(returns, "attrs", None)
+    recorded = attrs if isinstance(attrs, dict) else {}
+    seen_h, seen_s = recorded.get("horizon"), recorded.get("step")
+    if horizon is None:
+        horizon = seen_h if isinstance(seen_h, int) else None
+    if step is None:
+        step = seen_s if isinstance(seen_s, int) else (1 if horizon is not None else None)
+    return horizon, step
+
+
 def as_timestamp(value: dt.date | str | pd.Timestamp, *, field: str) -> pd.Timestamp:
     """A naive midnight timestamp from a date, an ISO string or a timestamp."""
     try:
