@@ -7,6 +7,7 @@
     quantile_returns(result, forward_returns)  # mean return per score quintile, spread + CI
     basket_performance(result, prices, since="2026-05-07", benchmark="NVDA", top=10)
     rank_stability(pack, universe, noise=0.1, n=200, seed=0)
+    factor_turnover(score_panel, quantiles=5, periods=(1, 5, 21))  # how fast ranks change
 
 The data these take, one format each:
 
@@ -34,8 +35,10 @@ from thesis_lib.evaluate.results import (
     PriceAlignment,
     QuantileResult,
     StabilityResult,
+    TurnoverResult,
 )
 from thesis_lib.evaluate.stability import rank_stability
+from thesis_lib.evaluate.turnover import factor_turnover
 
 __all__ = [
     "BasketPerformance",
@@ -47,7 +50,9 @@ __all__ = [
     "PriceAlignment",
     "QuantileResult",
     "StabilityResult",
+    "TurnoverResult",
     "basket_performance",
+    "factor_turnover",
     "forward_returns",
     "period_returns",
     "price_table",

@@ -178,6 +178,55 @@ class QuantileResult:
 
 
 @dataclass(frozen=True)
+class TurnoverResult:
+    """How fast the ranking changes: quantile turnover and rank autocorrelation by lag.
+
+    - :attr:`table` (also :meth:`to_frame`): one row per lag (``period``, in dates):
+      ``top_turnover``/``bottom_turnover`` (mean share of the top/bottom quantile's names
+      that are new against ``period`` dates earlier), ``autocorrelation`` (mean Spearman
+      rank autocorrelation of the scores at that lag), ``n_dates`` (dates with one);
+    - :attr:`top`, :attr:`bottom`, :attr:`autocorrelation`: the same per date, date x
+      period (NaN for the first ``period`` dates and where it is undefined).
+    """
+
+    table: pd.DataFrame
+    top: pd.DataFrame
+    bottom: pd.DataFrame
+    autocorrelation: pd.DataFrame
+    quantiles: int
+    n_dates: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-lag table."""
+        return self.table.copy()
+
+    def to_text(self) -> str:
+        lines = [f"factor turnover: {self.quantiles} score quantiles over {self.n_dates} "
+                 "date(s); lags in dates"]
+        width = len(str(max(self.table.index, default=0)))
+        for period, row in self.table.iterrows():
+            lines.append(
+                f"  lag {period:>{width}}: top quantile {_fmt(row['top_turnover'], '.1%')} "
+                f"new, bottom {_fmt(row['bottom_turnover'], '.1%')} new, rank "
+                f"autocorrelation {_fmt(row['autocorrelation'], '+.3f')} "
+                f"({int(row['n_dates'])} date(s))")
+        return plain_lines("\n".join(lines))
+
+    __str__ = to_text
+
+    def __repr__(self) -> str:
+        first = self.table.iloc[0]
+        return (f"<TurnoverResult quantiles={self.quantiles} lag={self.table.index[0]} "
+                f"top_turnover={first['top_turnover']:.3f} "
+                f"autocorrelation={first['autocorrelation']:.3f}>")
+
+    def _repr_html_(self) -> str:
+        return lines_html(self.to_text().splitlines()[:1]) + table_html(
+            self.table, bars=["autocorrelation"], heat=["top_turnover", "bottom_turnover"],
+            heat_range=(0.0, 1.0), percent=["top_turnover", "bottom_turnover"], digits=4)
+
+
+@dataclass(frozen=True)
 class PriceAlignment:
     """How prices on different trading calendars were put on one calendar.
 
