@@ -65,9 +65,10 @@ def test_overlapping_21_session_returns_get_intervals_that_hold_the_true_ic() ->
             plain.attrs = {}
             naive += rank_ic(scores, plain, n_resamples=200).ci.contains(truth)
     assert "HAC interval over overlapping dates" in result.ci.method
-    assert "21-session windows every 1 session(s)" in result.ci.method
-    assert "20 lag(s)" in result.ci.method and "t with 15 df" in result.ci.method
-    assert result.test.startswith("HAC t-test of the mean of 320 overlapping dates' ICs")
+    assert result.ci.method == ("HAC interval over overlapping dates (21-session windows "
+                                "every session: Hansen-Hodrick, 20 lags), t with 15 df")
+    assert result.test == ("HAC t-test of the mean of the dates' ICs against 0 (320 "
+                           "overlapping dates, 16 non-overlapping windows, t with 15 df)")
     assert honest / runs >= 0.90, honest / runs
     assert naive / 50 < 0.70, naive / 50  # the case the interval has to be honest about
 
@@ -99,15 +100,14 @@ def test_the_recorded_horizon_survives_selecting_tickers_and_can_be_stated() -> 
     assert bare.attrs == {}
     assert rank_ic(scores, bare, n_resamples=100).ci.method.startswith("bootstrap")
     stated = rank_ic(scores, bare, n_resamples=100, horizon=HORIZON)  # one row per session
-    assert "20 lag(s)" in stated.ci.method and stated.step == 1
+    assert "every session: Hansen-Hodrick, 20 lags" in stated.ci.method and stated.step == 1
     spaced = rank_ic(scores, bare, n_resamples=100, horizon=HORIZON, step=7)
-    assert "2 lag(s)" in spaced.ci.method  # ceil(21 / 7) - 1 dates overlap each one
+    assert "every 7 sessions: Hansen-Hodrick, 2 lags" in spaced.ci.method  # ceil(21/7) - 1
     apart = rank_ic(scores, bare, n_resamples=100, horizon=HORIZON, step=HORIZON)
     assert apart.ci.method.startswith("bootstrap")
     spread = quantile_returns(scores, returns, n_resamples=100)
     assert "HAC interval over overlapping dates" in spread.ci.method
-    assert spread.test.startswith("HAC t-test of the mean of")
-    assert "spreads against 0" in spread.test
+    assert spread.test.startswith("HAC t-test of the mean of the dates' spreads against 0")
     assert quantile_returns(scores, bare, n_resamples=100).ci.method.startswith("bootstrap")
 
 
@@ -140,13 +140,13 @@ def test_hac_variance_by_hand() -> None:
     variance, kernel = hac_variance(x, 1)
     assert g0 + 2 * g1 > 0
     assert variance == pytest.approx((g0 + 2 * g1) * n / (n - 3))
-    assert kernel == "Hansen-Hodrick truncated kernel, 1 lag(s)"
+    assert kernel == "Hansen-Hodrick, 1 lag"
     alternating = np.array([1.0, -1.0] * 6)  # strongly negative lag-1 autocovariance
     variance, kernel = hac_variance(alternating, 1)
     d = alternating - alternating.mean()
     g = [d[k:] @ d[: len(d) - k] / len(d) for k in range(3)]
     bartlett = g[0] + 2 * (2 / 3 * g[1] + 1 / 3 * g[2])
-    assert kernel == "Newey-West Bartlett kernel, 2 lag(s)"
+    assert kernel == "Newey-West Bartlett, 2 lags"
     assert variance == pytest.approx(max(bartlett, 0.0) * 12 / 9)
 
 
@@ -206,7 +206,7 @@ def test_text_and_html_show_the_summary() -> None:
     text = result.to_text()
     assert "IC mean +0.4250, std 0.9535, IR +0.45, hit rate 75%" in text
     assert "t on 2 non-overlapping date(s) 19.00, 4 date(s)" in text
-    assert "2-session returns every 1 session(s), overlapping" in text
+    assert "2-session returns every session, overlapping" in text
     assert "HAC interval over overlapping dates" in text
     page = result._repr_html_()
     assert "IC summary" in page and "hit_rate" in page and "t_nonoverlap" in page

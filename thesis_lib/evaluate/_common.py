@@ -127,7 +127,7 @@ def hac_variance(values: np.ndarray, lags: int) -> tuple[float, str]:
     n = len(values)
     x = values - values.mean()
     gammas = np.array([x[lag:] @ x[: n - lag] / n for lag in range(min(lags, n - 1) + 1)])
-    kernel = f"Hansen-Hodrick truncated kernel, {lags} lag(s)"
+    kernel = f"Hansen-Hodrick, {lags} lag{'s' if lags != 1 else ''}"
     variance = gammas[0] + 2.0 * gammas[1:].sum()
     if variance <= 0.0:
         wide = min(2 * lags, n - 1)
@@ -135,7 +135,7 @@ def hac_variance(values: np.ndarray, lags: int) -> tuple[float, str]:
         gammas = np.concatenate([gammas, more])
         weights = 1.0 - np.arange(1, wide + 1) / (wide + 1.0)
         variance = gammas[0] + 2.0 * float(weights @ gammas[1:])
-        kernel = f"Newey-West Bartlett kernel, {wide} lag(s)"
+        kernel = f"Newey-West Bartlett, {wide} lag{'s' if wide != 1 else ''}"
     if n > 2 * lags + 1:
         variance *= n / (n - 2.0 * lags - 1.0)
     return float(max(variance, 0.0)), kernel
@@ -160,7 +160,7 @@ def mean_test(
     and the t-test ``mean / se``, both with ``K - 1`` degrees of freedom where ``K`` is the
     number of non-overlapping windows the dates span. ``what`` names the dates and ``of``
     the values (e.g. ``"ICs"``) in the test's description; ``windows`` describes the windows
-    (e.g. ``"21-session windows every 1 session"``) for the method's name.
+    (:func:`windows_text`) for the interval's method.
     """
     n = len(values)
     mean = float(values.mean())
@@ -176,7 +176,7 @@ def mean_test(
                         f"one-sample t-test of the {n} {what}' {of} against 0")
     windows_k = -(-n // (lags + 1))
     dof = windows_k - 1
-    about = f"{windows}, " if windows else ""
+    about = f"{windows}: " if windows else ""
     if np.ptp(values) == 0:
         ci = ConfidenceInterval(mean, mean, level, f"all {what} equal: no spread")
         return MeanTest(mean, ci, np.nan, np.nan, f"HAC t-test: all {what} equal")
@@ -189,16 +189,25 @@ def mean_test(
     se = float(np.sqrt(variance / n))
     quantile = float(stats.t.ppf(0.5 + level / 2.0, dof))
     ci = ConfidenceInterval(mean - quantile * se, mean + quantile * se, level,
-                            f"HAC interval over overlapping {what} ({about}{kernel}), "
-                            f"t with {dof} df")
+                            f"HAC interval over overlapping {what} ({about}{kernel}), t with "
+                            f"{dof} df")
     if se > 0:
         t_stat = mean / se
         p_value = float(min(2.0 * stats.t.sf(abs(t_stat), dof), 1.0))
     else:
         t_stat, p_value = np.nan, np.nan
     return MeanTest(mean, ci, float(t_stat), p_value,
-                    f"HAC t-test of the mean of {n} overlapping {what}' {of} against 0 ({about}"
-                    f"{kernel}; {windows_k} non-overlapping windows, t with {dof} df)")
+                    f"HAC t-test of the mean of the {what}' {of} against 0 ({n} overlapping "
+                    f"{what}, {windows_k} non-overlapping windows, t with {dof} df)")
+
+
+def windows_text(horizon: int | None, step: int | None) -> str:
+    """``"21-session windows every session"`` (or ``"every 5 sessions"``); empty when the
+    horizon is unknown."""
+    if horizon is None:
+        return ""
+    every = "session" if step in (None, 1) else f"{step} sessions"
+    return f"{horizon}-session windows every {every}"
 
 
 def nonoverlapping_t(values: np.ndarray, lags: int) -> tuple[float, int]:

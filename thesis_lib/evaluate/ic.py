@@ -17,6 +17,7 @@ from thesis_lib.evaluate._common import (
     mean_test,
     nonoverlapping_t,
     overlap_lags,
+    windows_text,
 )
 from thesis_lib.evaluate.results import ICResult
 from thesis_lib.evaluate.rowranks import spearman_rows
@@ -124,7 +125,7 @@ def rank_ic(
         return ICResult(by_date=by_date, mean_ic=mean_ic, t_stat=t_stat, p_value=p_value,
                         ci=ci, n_dates=1, test=test, std_ic=np.nan, hit_rate=hit_rate,
                         t_nonoverlap=np.nan, n_nonoverlap=1, horizon=horizon, step=step)
-    windows = "" if horizon is None else f"{horizon}-session windows every {step} session(s)"
+    windows = windows_text(horizon, step)
     tested = mean_test(valid, lags=lags, level=level, seed=seed, n_resamples=n_resamples,
                        what="dates", of="ICs", windows=windows)
     t_nonoverlap, n_nonoverlap = nonoverlapping_t(valid, lags)

@@ -16,6 +16,7 @@ from thesis_lib.evaluate._common import (
     horizon_of,
     mean_test,
     overlap_lags,
+    windows_text,
 )
 from thesis_lib.evaluate.results import QuantileResult
 from thesis_lib.rules.screen import ScreenResult
@@ -120,8 +121,7 @@ def quantile_returns(
                           if len(members) > 1 else np.nan)
         test = "Welch's t-test, top group against bottom group"
     else:
-        windows = "" if horizon is None else \
-            f"{horizon}-session windows every {step} session(s)"
+        windows = windows_text(horizon, step)
         tested = mean_test(spreads[valid], lags=overlap_lags(horizon, step), level=level,
                            seed=seed, n_resamples=n_resamples, what="dates", of="spreads",
                            windows=windows)

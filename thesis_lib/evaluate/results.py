@@ -99,7 +99,8 @@ class ICResult:
         if self.horizon is None:
             return ""
         kind = "overlapping" if self.overlapping else "non-overlapping"
-        return (f"; {self.horizon}-session returns every {self.step} session(s), {kind}")
+        every = "session" if self.step in (None, 1) else f"{self.step} sessions"
+        return f"; {self.horizon}-session returns every {every}, {kind}"
 
     def to_text(self) -> str:
         n = self.by_date["n"]
