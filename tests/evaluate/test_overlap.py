@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from thesis_lib.evaluate import EvaluationError, forward_returns, quantile_returns, rank_ic
+from thesis_lib.evaluate import (
+    DependentDatesWarning,
+    EvaluationError,
+    forward_returns,
+    quantile_returns,
+    rank_ic,
+)
 from thesis_lib.evaluate._common import hac_variance, mean_test, overlap_lags
 
 from .helpers import planted
@@ -63,7 +69,8 @@ def test_overlapping_21_session_returns_get_intervals_that_hold_the_true_ic() ->
         if run < 50:  # the same dates taken as independent (what rank_ic did before)
             plain = returns.copy()
             plain.attrs = {}
-            naive += rank_ic(scores, plain, n_resamples=200).ci.contains(truth)
+            with pytest.warns(DependentDatesWarning, match="horizon is unknown"):
+                naive += rank_ic(scores, plain, n_resamples=200).ci.contains(truth)
     assert "HAC interval over overlapping dates" in result.ci.method
     assert result.ci.method == ("HAC interval over overlapping dates (21-session windows "
                                 "every session: Hansen-Hodrick, 20 lags), t with 15 df")
@@ -98,7 +105,11 @@ def test_the_recorded_horizon_survives_selecting_tickers_and_can_be_stated() -> 
     assert "HAC" in rank_ic(scores, picked, n_resamples=100).ci.method
     bare = pd.DataFrame(returns.to_numpy(), index=returns.index, columns=returns.columns)
     assert bare.attrs == {}
-    assert rank_ic(scores, bare, n_resamples=100).ci.method.startswith("bootstrap")
+    with pytest.warns(DependentDatesWarning) as caught:
+        assert rank_ic(scores, bare, n_resamples=100).ci.method.startswith("bootstrap")
+    assert caught[0].filename == __file__  # pointed at the caller's line
+    assert "the 120 dates' ICs are autocorrelated (lag 1: 0." in str(caught[0].message)
+    assert "pass horizon= and step=" in str(caught[0].message)
     stated = rank_ic(scores, bare, n_resamples=100, horizon=HORIZON)  # one row per session
     assert "every session: Hansen-Hodrick, 20 lags" in stated.ci.method and stated.step == 1
     spaced = rank_ic(scores, bare, n_resamples=100, horizon=HORIZON, step=7)
@@ -108,7 +119,16 @@ def test_the_recorded_horizon_survives_selecting_tickers_and_can_be_stated() -> 
     spread = quantile_returns(scores, returns, n_resamples=100)
     assert "HAC interval over overlapping dates" in spread.ci.method
     assert spread.test.startswith("HAC t-test of the mean of the dates' spreads against 0")
-    assert quantile_returns(scores, bare, n_resamples=100).ci.method.startswith("bootstrap")
+    with pytest.warns(DependentDatesWarning, match="dates' spreads are autocorrelated"):
+        unstated = quantile_returns(scores, bare, n_resamples=100)
+    assert unstated.ci.method.startswith("bootstrap")
+
+
+def test_independent_dates_do_not_warn() -> None:
+    scores, returns = planted(0.2, dates=60, names=30, seed=3)
+    result = rank_ic(scores, returns, n_resamples=100)  # warnings are errors in the suite
+    assert result.ci.method.startswith("bootstrap")
+    quantile_returns(scores, returns, n_resamples=100)
 
 
 @pytest.mark.parametrize("kwargs", [{"horizon": 0}, {"horizon": 2.5}, {"step": -1},

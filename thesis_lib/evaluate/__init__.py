@@ -24,7 +24,11 @@ Every function returns a typed result with ``.to_frame()``, ``.to_text()`` and a
 rendering for notebooks; none prints or draws. Errors are :class:`EvaluationError`.
 """
 
-from thesis_lib.evaluate._common import ConfidenceInterval, EvaluationError
+from thesis_lib.evaluate._common import (
+    ConfidenceInterval,
+    DependentDatesWarning,
+    EvaluationError,
+)
 from thesis_lib.evaluate.basket import HasWeights, PerformanceOptions, basket_performance
 from thesis_lib.evaluate.ic import rank_ic
 from thesis_lib.evaluate.prices import forward_returns, period_returns, price_table
@@ -43,6 +47,7 @@ from thesis_lib.evaluate.turnover import factor_turnover
 __all__ = [
     "BasketPerformance",
     "ConfidenceInterval",
+    "DependentDatesWarning",
     "EvaluationError",
     "HasWeights",
     "ICResult",

@@ -19,6 +19,13 @@ DEFAULT_RESAMPLES = 9999
 """Bootstrap resamples used unless a function is told otherwise."""
 
 
+class DependentDatesWarning(UserWarning):
+    """Per-date values are strongly autocorrelated while the returns' horizon is unknown:
+    if their windows overlap, an interval that takes the dates as independent is too
+    narrow. Pass ``horizon=``/``step=`` (or use :func:`~thesis_lib.evaluate.forward_returns`,
+    which records them)."""
+
+
 @dataclass(frozen=True)
 class ConfidenceInterval:
     """A two-sided confidence interval and how it was made.
@@ -151,6 +158,7 @@ def mean_test(
     what: str,
     of: str,
     windows: str = "",
+    check_dependence: bool = False,
 ) -> MeanTest:
     """Interval and test for the mean of per-date ``values``, honest when dates overlap.
 
@@ -160,11 +168,15 @@ def mean_test(
     and the t-test ``mean / se``, both with ``K - 1`` degrees of freedom where ``K`` is the
     number of non-overlapping windows the dates span. ``what`` names the dates and ``of``
     the values (e.g. ``"ICs"``) in the test's description; ``windows`` describes the windows
-    (:func:`windows_text`) for the interval's method.
+    (:func:`windows_text`) for the interval's method. ``check_dependence`` (for when the
+    horizon is unknown): warn with :class:`DependentDatesWarning` when 30 or more
+    independent-looking dates have a lag-1 autocorrelation above 0.5.
     """
     n = len(values)
     mean = float(values.mean())
     if lags == 0:
+        if check_dependence:
+            _warn_if_dependent(values, what=what, of=of)
         ci = bootstrap_ci((values,), _mean_along, level=level, seed=seed,
                           n_resamples=n_resamples, what=what)
         if np.ptp(values) == 0:
@@ -208,6 +220,20 @@ def windows_text(horizon: int | None, step: int | None) -> str:
         return ""
     every = "session" if step in (None, 1) else f"{step} sessions"
     return f"{horizon}-session windows every {every}"
+
+
+def _warn_if_dependent(values: np.ndarray, *, what: str, of: str) -> None:
+    if len(values) < 30 or np.ptp(values) == 0:
+        return
+    x = values - values.mean()
+    lag1 = float(x[1:] @ x[:-1] / (x @ x))
+    if lag1 > 0.5:
+        warnings.warn(
+            f"the {len(values)} {what}' {of} are autocorrelated (lag 1: {lag1:.2f}) and the "
+            "returns' horizon is unknown; if their windows overlap, the bootstrap interval "
+            "and t-test that take the dates as independent are too narrow: pass horizon= and "
+            "step= (in sessions), or make the returns with forward_returns(), which records "
+            "them", DependentDatesWarning, stacklevel=4)
 
 
 def nonoverlapping_t(values: np.ndarray, lags: int) -> tuple[float, int]:

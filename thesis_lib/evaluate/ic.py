@@ -127,7 +127,8 @@ def rank_ic(
                         t_nonoverlap=np.nan, n_nonoverlap=1, horizon=horizon, step=step)
     windows = windows_text(horizon, step)
     tested = mean_test(valid, lags=lags, level=level, seed=seed, n_resamples=n_resamples,
-                       what="dates", of="ICs", windows=windows)
+                       what="dates", of="ICs", windows=windows,
+                       check_dependence=horizon is None)
     t_nonoverlap, n_nonoverlap = nonoverlapping_t(valid, lags)
     return ICResult(by_date=by_date, mean_ic=tested.mean, t_stat=tested.t_stat,
                     p_value=tested.p_value, ci=tested.ci, n_dates=len(valid), test=tested.test,

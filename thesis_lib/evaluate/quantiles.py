@@ -124,7 +124,8 @@ def quantile_returns(
         windows = windows_text(horizon, step)
         tested = mean_test(spreads[valid], lags=overlap_lags(horizon, step), level=level,
                            seed=seed, n_resamples=n_resamples, what="dates", of="spreads",
-                           windows=windows)
+                           windows=windows,
+                           check_dependence=horizon is None)
         spread, ci, t_stat, p_value = tested.mean, tested.ci, tested.t_stat, tested.p_value
         stderr = []
         for column in used.T:
