@@ -119,6 +119,9 @@ def test_the_recorded_horizon_survives_selecting_tickers_and_can_be_stated() -> 
     spread = quantile_returns(scores, returns, n_resamples=100)
     assert "HAC interval over overlapping dates" in spread.ci.method
     assert spread.test.startswith("HAC t-test of the mean of the dates' spreads against 0")
+    q1 = spread.by_date["Q1"].dropna().to_numpy()
+    assert spread.table.loc[1, "stderr"] == pytest.approx(
+        np.sqrt(hac_variance(q1, 20)[0] / len(q1)))
     with pytest.warns(DependentDatesWarning, match="dates' spreads are autocorrelated"):
         unstated = quantile_returns(scores, bare, n_resamples=100)
     assert unstated.ci.method.startswith("bootstrap")

@@ -13,6 +13,7 @@ from thesis_lib.evaluate._common import (
     align_panels,
     as_panel,
     check_level,
+    hac_variance,
     horizon_of,
     mean_test,
     overlap_lags,
@@ -121,17 +122,20 @@ def quantile_returns(
                           if len(members) > 1 else np.nan)
         test = "Welch's t-test, top group against bottom group"
     else:
-        windows = windows_text(horizon, step)
-        tested = mean_test(spreads[valid], lags=overlap_lags(horizon, step), level=level,
-                           seed=seed, n_resamples=n_resamples, what="dates", of="spreads",
-                           windows=windows,
+        lags = overlap_lags(horizon, step)
+        tested = mean_test(spreads[valid], lags=lags, level=level, seed=seed,
+                           n_resamples=n_resamples, what="dates", of="spreads",
+                           windows=windows_text(horizon, step),
                            check_dependence=horizon is None)
         spread, ci, t_stat, p_value = tested.mean, tested.ci, tested.t_stat, tested.p_value
         stderr = []
         for column in used.T:
             present = column[np.isfinite(column)]
-            stderr.append(present.std(ddof=1) / np.sqrt(len(present))
-                          if len(present) > 1 else np.nan)
+            if len(present) > lags + 1 and lags:  # overlapping dates: HAC standard error
+                stderr.append(np.sqrt(hac_variance(present, lags)[0] / len(present)))
+            else:
+                stderr.append(present.std(ddof=1) / np.sqrt(len(present))
+                              if len(present) > 1 else np.nan)
         test = tested.test
     table = pd.DataFrame({
         "mean_return": _column_means(used),

@@ -136,7 +136,8 @@ class QuantileResult:
     """Mean forward return per score quantile, and the top-minus-bottom spread.
 
     - :attr:`table`: one row per quantile (1 = lowest scores, ``q`` = highest):
-      ``mean_return`` (mean over dates of the quantile's mean return), ``stderr``,
+      ``mean_return`` (mean over dates of the quantile's mean return), ``stderr`` (a HAC
+      one when the dates' windows overlap),
       ``n`` (name-dates used), ``mean_score``;
     - :attr:`spread`: mean of top minus bottom; :attr:`ci` its bootstrap interval;
       :attr:`t_stat`/:attr:`p_value` the stated :attr:`test`;
