@@ -3,7 +3,7 @@
 ::
 
     from thesis_lib.evaluate import rank_ic, quantile_returns, basket_performance
-    rank_ic(result, forward_returns)           # Spearman IC, t-stat, bootstrap CI
+    rank_ic(result, forward_returns)           # Spearman IC, CI, t-stat, IR, hit rate
     quantile_returns(result, forward_returns)  # mean return per score quintile, spread + CI
     basket_performance(result, prices, since="2026-05-07", benchmark="NVDA", top=10)
     rank_stability(pack, universe, noise=0.1, n=200, seed=0)
@@ -15,7 +15,8 @@ The data these take, one format each:
   Series ticker -> score, or a DataFrame date x ticker of scores as of each date;
 - **forward returns**: a Series ticker -> return over one period (e.g. from
   :func:`period_returns`), or a DataFrame date x ticker of the return from that date
-  over a horizon (from :func:`forward_returns`); NaN where unknown;
+  over a horizon (from :func:`forward_returns`, which records ``horizon`` and ``step``
+  in ``attrs`` so that overlapping windows get HAC intervals); NaN where unknown;
 - **prices**: a price table, date x ticker closes with NaN where a listing had no
   session, or a tidy ``date, ticker, close`` frame (see :mod:`thesis_lib.evaluate.prices`,
   which also says how different exchanges' calendars are aligned).
