@@ -84,7 +84,8 @@ def test_non_overlapping_windows_keep_the_plain_bootstrap_and_t_test() -> None:
     rng = np.random.default_rng(5)
     scores, closes = persistent_panel(rng, names=30, days=420, phi=0.9, a=0.1)
     returns = forward_returns(closes, HORIZON)  # step defaults to the horizon
-    assert returns.attrs == {"horizon": HORIZON, "step": HORIZON}
+    assert (returns.attrs["horizon"], returns.attrs["step"]) == (HORIZON, HORIZON)
+    assert (returns.attrs["dates"] == returns.index.to_numpy()).all()
     result = rank_ic(scores, returns, n_resamples=300)
     assert result.ci.method.startswith("bootstrap BCa over dates")
     assert result.test == f"one-sample t-test of the {result.n_dates} dates' ICs against 0"
@@ -101,7 +102,7 @@ def test_the_recorded_horizon_survives_selecting_tickers_and_can_be_stated() -> 
     scores, closes = persistent_panel(rng, names=12, days=120, phi=0.95, a=0.1)
     returns = forward_returns(closes, HORIZON, step=1)
     picked = returns[list(returns.columns[:10])]
-    assert picked.attrs == {"horizon": HORIZON, "step": 1}
+    assert (picked.attrs["horizon"], picked.attrs["step"]) == (HORIZON, 1)
     assert "HAC" in rank_ic(scores, picked, n_resamples=100).ci.method
     bare = pd.DataFrame(returns.to_numpy(), index=returns.index, columns=returns.columns)
     assert bare.attrs == {}
@@ -132,6 +133,24 @@ def test_independent_dates_do_not_warn() -> None:
     result = rank_ic(scores, returns, n_resamples=100)  # warnings are errors in the suite
     assert result.ci.method.startswith("bootstrap")
     quantile_returns(scores, returns, n_resamples=100)
+
+
+def test_rows_taken_out_of_the_frame_are_still_counted_in_sessions() -> None:
+    rng = np.random.default_rng(9)
+    scores, closes = persistent_panel(rng, names=20, days=400, phi=0.95, a=0.1)
+    daily = forward_returns(closes, HORIZON, step=1)
+    monthly = daily.iloc[::HORIZON]  # every 21st session: the windows no longer overlap
+    result = rank_ic(scores, monthly, n_resamples=200)
+    assert result.ci.method.startswith("bootstrap BCa over dates")
+    assert result.n_nonoverlap == result.n_dates == len(monthly)
+    weekly = scores.iloc[::5]  # scores every 5 sessions against daily 21-session returns
+    result = rank_ic(weekly, daily, n_resamples=200)
+    assert "Hansen-Hodrick, 4 lags" in result.ci.method  # +5, +10, +15, +20 sessions
+    assert result.n_nonoverlap == len(range(0, result.n_dates, 5))  # 25 sessions apart
+    spread = quantile_returns(weekly, daily, n_resamples=200)
+    assert "Hansen-Hodrick, 4 lags" in spread.ci.method
+    stated = rank_ic(weekly, daily, n_resamples=200, step=1)  # a stated step counts rows
+    assert "Hansen-Hodrick, 20 lags" in stated.ci.method
 
 
 @pytest.mark.parametrize("kwargs", [{"horizon": 0}, {"horizon": 2.5}, {"step": -1},

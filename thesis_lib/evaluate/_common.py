@@ -236,10 +236,52 @@ def _warn_if_dependent(values: np.ndarray, *, what: str, of: str) -> None:
             "them", DependentDatesWarning, stacklevel=4)
 
 
-def nonoverlapping_t(values: np.ndarray, lags: int) -> tuple[float, int]:
-    """One-sample t-statistic of every ``lags + 1``-th value (from the first), and how
-    many that is: a t on non-overlapping windows. NaN with fewer than 2 or no spread."""
-    kept = values[:: lags + 1]
+def session_numbers(returns: object, dates: list[Any]) -> np.ndarray | None:
+    """Session numbers of ``dates`` on the calendar :func:`~thesis_lib.evaluate.forward_returns`
+    recorded (``attrs["dates"]``, its rows ``attrs["step"]`` sessions apart), so that rows
+    taken out of its frame afterwards (every 21st, or only the dates the scores have) are
+    still counted in sessions. None when the frame recorded none or a date is not on it."""
+    attrs = getattr(returns, "attrs", None)
+    if not isinstance(attrs, dict):
+        return None
+    recorded, step = attrs.get("dates"), attrs.get("step")
+    if not isinstance(recorded, np.ndarray) or not isinstance(step, int) or not dates:
+        return None
+    try:
+        wanted = pd.DatetimeIndex(dates)
+    except (TypeError, ValueError):
+        return None
+    rows = pd.DatetimeIndex(recorded).get_indexer(wanted)
+    if (rows < 0).any() or not (np.diff(rows) > 0).all():
+        return None
+    return np.asarray(rows * step, dtype=np.int64)
+
+
+def overlap_in(sessions: np.ndarray, horizon: int | None) -> int:
+    """The most following dates any date's ``horizon``-session window reaches, given the
+    dates' session numbers (ascending)."""
+    if horizon is None or len(sessions) < 2:
+        return 0
+    reach = np.searchsorted(sessions, sessions + horizon, side="left")
+    return int((reach - np.arange(len(sessions)) - 1).max())
+
+
+def nonoverlapping_t(
+    values: np.ndarray, lags: int, sessions: np.ndarray | None = None,
+    horizon: int | None = None,
+) -> tuple[float, int]:
+    """One-sample t-statistic on non-overlapping windows only, and how many there are:
+    from the first date, each next date whose window starts after the last one kept ends
+    (by ``sessions`` and ``horizon`` when known), else every ``lags + 1``-th value. NaN
+    with fewer than 2 or no spread."""
+    if sessions is not None and horizon is not None:
+        keep = [0]
+        for i in range(1, len(sessions)):
+            if sessions[i] >= sessions[keep[-1]] + horizon:
+                keep.append(i)
+        kept = values[keep]
+    else:
+        kept = values[:: lags + 1]
     if len(kept) < 2 or np.ptp(kept) == 0:
         return np.nan, len(kept)
     return float(kept.mean() / (kept.std(ddof=1) / np.sqrt(len(kept)))), len(kept)

@@ -16,7 +16,9 @@ from thesis_lib.evaluate._common import (
     horizon_of,
     mean_test,
     nonoverlapping_t,
+    overlap_in,
     overlap_lags,
+    session_numbers,
     windows_text,
 )
 from thesis_lib.evaluate.results import ICResult
@@ -76,9 +78,10 @@ def rank_ic(
 
     ``horizon`` and ``step`` (sessions) say how the returns were made; by default they are
     read from the frame :func:`~thesis_lib.evaluate.forward_returns` returned (its
-    ``attrs``); a horizon given alone means one row per session (``step=1``). Overlap is
-    counted in rows of the evaluated dates, so dates the scores skip only make the
-    interval wider than needed. Unknown means not overlapping.
+    ``attrs``, with the dates of its rows, so that taking some of its rows afterwards is
+    allowed for); a horizon given alone means one row per session (``step=1``), and a
+    stated step counts overlap in rows of the evaluated dates. Unknown means not
+    overlapping (with a warning when the ICs look dependent).
 
     The result also summarises the ICs: standard deviation, IR (mean / std), hit rate
     (share of dates with IC > 0) and a t-statistic on non-overlapping windows only (every
@@ -88,8 +91,8 @@ def rank_ic(
     if min_names < 3:
         raise EvaluationError(f"min_names={min_names} is below 3", field="min_names",
                               hint="a rank correlation needs at least 3 names")
+    stated_step = step
     horizon, step = horizon_of(forward_returns, horizon, step)
-    lags = overlap_lags(horizon, step)
     dates, s, r, _ = align_panels(as_panel(scores, field="scores"),
                                   as_panel(forward_returns, field="forward_returns"))
     found = spearman_rows(s, r, min_names=min_names)
@@ -125,11 +128,14 @@ def rank_ic(
         return ICResult(by_date=by_date, mean_ic=mean_ic, t_stat=t_stat, p_value=p_value,
                         ci=ci, n_dates=1, test=test, std_ic=np.nan, hit_rate=hit_rate,
                         t_nonoverlap=np.nan, n_nonoverlap=1, horizon=horizon, step=step)
+    used = [date for date, ok in zip(dates, np.isfinite(ics), strict=True) if ok]
+    sessions = None if stated_step is not None else session_numbers(forward_returns, used)
+    lags = overlap_lags(horizon, step) if sessions is None else overlap_in(sessions, horizon)
     windows = windows_text(horizon, step)
     tested = mean_test(valid, lags=lags, level=level, seed=seed, n_resamples=n_resamples,
                        what="dates", of="ICs", windows=windows,
                        check_dependence=horizon is None)
-    t_nonoverlap, n_nonoverlap = nonoverlapping_t(valid, lags)
+    t_nonoverlap, n_nonoverlap = nonoverlapping_t(valid, lags, sessions, horizon)
     return ICResult(by_date=by_date, mean_ic=tested.mean, t_stat=tested.t_stat,
                     p_value=tested.p_value, ci=tested.ci, n_dates=len(valid), test=tested.test,
                     std_ic=float(valid.std(ddof=1)), hit_rate=hit_rate,

@@ -159,8 +159,8 @@ def forward_returns(
     aligned as described in this module. Rows are taken every ``step`` sessions, by
     default ``horizon``, so that windows do not overlap (overlapping windows would make
     the dates' ICs dependent and their t-statistic too large). NaN where a close is
-    missing at either end. The frame records ``attrs["horizon"]`` and ``attrs["step"]``,
-    from which :func:`~thesis_lib.evaluate.rank_ic` and
+    missing at either end. The frame records ``attrs["horizon"]``, ``attrs["step"]`` and
+    its ``attrs["dates"]``, from which :func:`~thesis_lib.evaluate.rank_ic` and
     :func:`~thesis_lib.evaluate.quantile_returns` tell whether the windows overlap.
     """
     if not isinstance(horizon, int) or horizon < 1:
@@ -175,7 +175,7 @@ def forward_returns(
     closes = align(table, names, max_fill=max_fill).table
     ahead = closes.shift(-horizon)
     out = (ahead / closes - 1.0).iloc[: max(len(closes) - horizon, 0): step]
-    out.attrs = {"horizon": horizon, "step": step}
+    out.attrs = {"horizon": horizon, "step": step, "dates": out.index.to_numpy()}
     return out
 
 

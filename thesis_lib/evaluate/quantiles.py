@@ -16,7 +16,9 @@ from thesis_lib.evaluate._common import (
     hac_variance,
     horizon_of,
     mean_test,
+    overlap_in,
     overlap_lags,
+    session_numbers,
     windows_text,
 )
 from thesis_lib.evaluate.results import QuantileResult
@@ -66,6 +68,7 @@ def quantile_returns(
     interval and t-test use a HAC standard error instead of the bootstrap.
     """
     level = check_level(level)
+    stated_step = step
     horizon, step = horizon_of(forward_returns, horizon, step)
     if not isinstance(q, int) or q < 2:
         raise EvaluationError(f"q={q!r} must be an integer of at least 2", field="q",
@@ -122,7 +125,11 @@ def quantile_returns(
                           if len(members) > 1 else np.nan)
         test = "Welch's t-test, top group against bottom group"
     else:
-        lags = overlap_lags(horizon, step)
+        used_dates = [date for date, ok in zip(dates, valid, strict=True) if ok]
+        sessions = None if stated_step is not None else \
+            session_numbers(forward_returns, used_dates)
+        lags = overlap_lags(horizon, step) if sessions is None else \
+            overlap_in(sessions, horizon)
         tested = mean_test(spreads[valid], lags=lags, level=level, seed=seed,
                            n_resamples=n_resamples, what="dates", of="spreads",
                            windows=windows_text(horizon, step),
