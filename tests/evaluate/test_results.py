@@ -12,6 +12,7 @@ import thesis_lib as tl
 from thesis_lib._html import screen_html, table_html, universe_html
 from thesis_lib.evaluate import (
     basket_performance,
+    factor_turnover,
     quantile_returns,
     rank_ic,
     rank_stability,
@@ -29,6 +30,7 @@ def results() -> dict[str, object]:
         "basket": basket_performance(WEIGHTS, hand_prices(), since="2026-05-04",
                                      benchmark="N", universe=UNIVERSE, currency="local"),
         "stability": rank_stability("one-layer-down", tl.load_universe(), n=20, seed=1),
+        "turnover": factor_turnover(scores, quantiles=3, periods=(1, 2)),
     }
 
 
@@ -38,11 +40,12 @@ def test_nothing_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
     quantile_returns(scores, returns, n_resamples=100)
     basket_performance(WEIGHTS, hand_prices(), since="2026-05-04", benchmark="N", currency="local")
     rank_stability("one-layer-down", tl.load_universe(), n=5)
+    factor_turnover(scores, periods=(1,))
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
 
 
-@pytest.mark.parametrize("key", ["ic", "quantiles", "basket", "stability"])
+@pytest.mark.parametrize("key", ["ic", "quantiles", "basket", "stability", "turnover"])
 def test_every_result_has_a_frame_text_and_html(results: dict[str, object], key: str) -> None:
     result = results[key]
     frame = result.to_frame()  # type: ignore[attr-defined]
@@ -62,6 +65,8 @@ def test_texts_carry_the_figures(results: dict[str, object]) -> None:
     ic = results["ic"]
     assert f"{ic.mean_ic:+.4f}" in str(ic)  # type: ignore[attr-defined]
     assert "bootstrap BCa over dates" in str(ic)
+    assert f"IR {ic.ir:+.2f}, hit rate {ic.hit_rate:.0%}" in str(ic)  # type: ignore[attr-defined]
+    assert "IC summary" in ic._repr_html_()  # type: ignore[attr-defined]
     basket = str(results["basket"])
     assert "+15.50%" in basket and "-1.00%" in basket and "excess +16.50%" in basket
     assert "t-test of the daily excess returns" in basket

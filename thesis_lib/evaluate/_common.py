@@ -19,6 +19,13 @@ DEFAULT_RESAMPLES = 9999
 """Bootstrap resamples used unless a function is told otherwise."""
 
 
+class DependentDatesWarning(UserWarning):
+    """Per-date values are strongly autocorrelated while the returns' horizon is unknown:
+    if their windows overlap, an interval that takes the dates as independent is too
+    narrow. Pass ``horizon=``/``step=`` (or use :func:`~thesis_lib.evaluate.forward_returns`,
+    which records them)."""
+
+
 @dataclass(frozen=True)
 class ConfidenceInterval:
     """A two-sided confidence interval and how it was made.
@@ -88,6 +95,223 @@ def bootstrap_ci(
                 low, high, level, f"bootstrap {method} over {what}, {n_resamples} resamples, "
                 f"seed {seed}")
     return ConfidenceInterval(np.nan, np.nan, level, f"bootstrap over {what}: undefined")
+
+
+@dataclass(frozen=True)
+class MeanTest:
+    """The mean of a series of per-date values, its interval and its test against 0.
+
+    ``t_stat``/``p_value`` are NaN when the values have no spread; ``test`` names the test.
+    """
+
+    mean: float
+    ci: ConfidenceInterval
+    t_stat: float
+    p_value: float
+    test: str
+
+
+def overlap_lags(horizon: int | None, step: int | None) -> int:
+    """How many following dates share part of a date's window: ``ceil(horizon / step) - 1``.
+
+    0 when the horizon is unknown or the windows do not overlap (``step >= horizon``).
+    """
+    if horizon is None:
+        return 0
+    return max(-(-horizon // (step or 1)) - 1, 0)
+
+
+def hac_variance(values: np.ndarray, lags: int) -> tuple[float, str]:
+    """Long-run variance of ``values`` with lags up to ``lags`` (heteroskedasticity and
+    autocorrelation consistent), and the kernel used.
+
+    Overlapping windows make a moving-average dependence of known length, so every
+    autocovariance up to ``lags`` counts in full (the truncated kernel of Hansen and
+    Hodrick); should that sum come out non-positive, Newey and West's Bartlett weights over
+    ``2 * lags`` are used instead. Scaled by ``n / (n - 2 * lags - 1)`` for the bias of
+    estimating the mean and the autocovariances from the same short sample.
+    """
+    n = len(values)
+    x = values - values.mean()
+    gammas = np.array([x[lag:] @ x[: n - lag] / n for lag in range(min(lags, n - 1) + 1)])
+    kernel = f"Hansen-Hodrick, {lags} lag{'s' if lags != 1 else ''}"
+    variance = gammas[0] + 2.0 * gammas[1:].sum()
+    if variance <= 0.0:
+        wide = min(2 * lags, n - 1)
+        more = np.array([x[lag:] @ x[: n - lag] / n for lag in range(len(gammas), wide + 1)])
+        gammas = np.concatenate([gammas, more])
+        weights = 1.0 - np.arange(1, wide + 1) / (wide + 1.0)
+        variance = gammas[0] + 2.0 * float(weights @ gammas[1:])
+        kernel = f"Newey-West Bartlett, {wide} lag{'s' if wide != 1 else ''}"
+    if n > 2 * lags + 1:
+        variance *= n / (n - 2.0 * lags - 1.0)
+    return float(max(variance, 0.0)), kernel
+
+
+def mean_test(
+    values: np.ndarray,
+    *,
+    lags: int,
+    level: float,
+    seed: int | None,
+    n_resamples: int,
+    what: str,
+    of: str,
+    windows: str = "",
+    check_dependence: bool = False,
+) -> MeanTest:
+    """Interval and test for the mean of per-date ``values``, honest when dates overlap.
+
+    ``lags == 0`` (independent dates): a bootstrap interval over dates (:func:`bootstrap_ci`)
+    and a one-sample t-test. ``lags > 0`` (each date's window overlaps the next ``lags``
+    dates'): a HAC standard error (:func:`hac_variance`), the interval ``mean +- t * se``
+    and the t-test ``mean / se``, both with ``K - 1`` degrees of freedom where ``K`` is the
+    number of non-overlapping windows the dates span. ``what`` names the dates and ``of``
+    the values (e.g. ``"ICs"``) in the test's description; ``windows`` describes the windows
+    (:func:`windows_text`) for the interval's method. ``check_dependence`` (for when the
+    horizon is unknown): warn with :class:`DependentDatesWarning` when 30 or more
+    independent-looking dates have a lag-1 autocorrelation above 0.5.
+    """
+    n = len(values)
+    mean = float(values.mean())
+    if lags == 0:
+        if check_dependence:
+            _warn_if_dependent(values, what=what, of=of)
+        ci = bootstrap_ci((values,), _mean_along, level=level, seed=seed,
+                          n_resamples=n_resamples, what=what)
+        if np.ptp(values) == 0:
+            t_stat, p_value = np.nan, np.nan
+        else:
+            result = stats.ttest_1samp(values, 0.0)
+            t_stat, p_value = float(result.statistic), float(result.pvalue)
+        return MeanTest(mean, ci, t_stat, p_value,
+                        f"one-sample t-test of the {n} {what}' {of} against 0")
+    windows_k = -(-n // (lags + 1))
+    dof = windows_k - 1
+    about = f"{windows}: " if windows else ""
+    if np.ptp(values) == 0:
+        ci = ConfidenceInterval(mean, mean, level, f"all {what} equal: no spread")
+        return MeanTest(mean, ci, np.nan, np.nan, f"HAC t-test: all {what} equal")
+    if dof < 1:
+        ci = ConfidenceInterval(np.nan, np.nan, level,
+                                f"HAC interval over overlapping {what}: fewer than 2 "
+                                "non-overlapping windows")
+        return MeanTest(mean, ci, np.nan, np.nan, f"HAC t-test: too few {what}")
+    variance, kernel = hac_variance(values, lags)
+    se = float(np.sqrt(variance / n))
+    quantile = float(stats.t.ppf(0.5 + level / 2.0, dof))
+    ci = ConfidenceInterval(mean - quantile * se, mean + quantile * se, level,
+                            f"HAC interval over overlapping {what} ({about}{kernel}), t with "
+                            f"{dof} df")
+    if se > 0:
+        t_stat = mean / se
+        p_value = float(min(2.0 * stats.t.sf(abs(t_stat), dof), 1.0))
+    else:
+        t_stat, p_value = np.nan, np.nan
+    return MeanTest(mean, ci, float(t_stat), p_value,
+                    f"HAC t-test of the mean of the {what}' {of} against 0 ({n} overlapping "
+                    f"{what}, {windows_k} non-overlapping windows, t with {dof} df)")
+
+
+def windows_text(horizon: int | None, step: int | None) -> str:
+    """``"21-session windows every session"`` (or ``"every 5 sessions"``); empty when the
+    horizon is unknown."""
+    if horizon is None:
+        return ""
+    every = "session" if step in (None, 1) else f"{step} sessions"
+    return f"{horizon}-session windows every {every}"
+
+
+def _warn_if_dependent(values: np.ndarray, *, what: str, of: str) -> None:
+    if len(values) < 30 or np.ptp(values) == 0:
+        return
+    x = values - values.mean()
+    lag1 = float(x[1:] @ x[:-1] / (x @ x))
+    if lag1 > 0.5:
+        warnings.warn(
+            f"the {len(values)} {what}' {of} are autocorrelated (lag 1: {lag1:.2f}) and the "
+            "returns' horizon is unknown; if their windows overlap, the bootstrap interval "
+            "and t-test that take the dates as independent are too narrow: pass horizon= and "
+            "step= (in sessions), or make the returns with forward_returns(), which records "
+            "them", DependentDatesWarning, stacklevel=4)
+
+
+def session_numbers(returns: object, dates: list[Any]) -> np.ndarray | None:
+    """Session numbers of ``dates`` on the calendar :func:`~thesis_lib.evaluate.forward_returns`
+    recorded (``attrs["dates"]``, its rows ``attrs["step"]`` sessions apart), so that rows
+    taken out of its frame afterwards (every 21st, or only the dates the scores have) are
+    still counted in sessions. None when the frame recorded none or a date is not on it."""
+    attrs = getattr(returns, "attrs", None)
+    if not isinstance(attrs, dict):
+        return None
+    recorded, step = attrs.get("dates"), attrs.get("step")
+    if not isinstance(recorded, np.ndarray) or not isinstance(step, int) or not dates:
+        return None
+    try:
+        wanted = pd.DatetimeIndex(dates)
+    except (TypeError, ValueError):
+        return None
+    rows = pd.DatetimeIndex(recorded).get_indexer(wanted)
+    if (rows < 0).any() or not (np.diff(rows) > 0).all():
+        return None
+    return np.asarray(rows * step, dtype=np.int64)
+
+
+def overlap_in(sessions: np.ndarray, horizon: int | None) -> int:
+    """The most following dates any date's ``horizon``-session window reaches, given the
+    dates' session numbers (ascending)."""
+    if horizon is None or len(sessions) < 2:
+        return 0
+    reach = np.searchsorted(sessions, sessions + horizon, side="left")
+    return int((reach - np.arange(len(sessions)) - 1).max())
+
+
+def nonoverlapping_t(
+    values: np.ndarray, lags: int, sessions: np.ndarray | None = None,
+    horizon: int | None = None,
+) -> tuple[float, int]:
+    """One-sample t-statistic on non-overlapping windows only, and how many there are:
+    from the first date, each next date whose window starts after the last one kept ends
+    (by ``sessions`` and ``horizon`` when known), else every ``lags + 1``-th value. NaN
+    with fewer than 2 or no spread."""
+    if sessions is not None and horizon is not None:
+        keep = [0]
+        for i in range(1, len(sessions)):
+            if sessions[i] >= sessions[keep[-1]] + horizon:
+                keep.append(i)
+        kept = values[keep]
+    else:
+        kept = values[:: lags + 1]
+    if len(kept) < 2 or np.ptp(kept) == 0:
+        return np.nan, len(kept)
+    return float(kept.mean() / (kept.std(ddof=1) / np.sqrt(len(kept)))), len(kept)
+
+
+def _mean_along(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.asarray(np.mean(x, axis=axis))
+
+
+def horizon_of(
+    returns: object, horizon: int | None, step: int | None
+) -> tuple[int | None, int | None]:
+    """The forward returns' horizon and step in sessions: as given, else as
+    :func:`~thesis_lib.evaluate.forward_returns` recorded them on the frame
+    (``frame.attrs``), else unknown. A horizon given without a step takes the recorded
+    step, or 1 (one row per session)."""
+    for name, value in (("horizon", horizon), ("step", step)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < 1):
+            raise EvaluationError(f"{name}={value!r} must be a whole number of sessions >= 1",
+                                  field=name, hint="e.g. horizon=21, step=1 for daily rows "
+                                  "of 21-session returns")
+    attrs = getattr(returns, "attrs", None)
+    recorded = attrs if isinstance(attrs, dict) else {}
+    seen_h, seen_s = recorded.get("horizon"), recorded.get("step")
+    if horizon is None:
+        horizon = seen_h if isinstance(seen_h, int) else None
+    if step is None:
+        step = seen_s if isinstance(seen_s, int) else (1 if horizon is not None else None)
+    return horizon, step
 
 
 def as_timestamp(value: dt.date | str | pd.Timestamp, *, field: str) -> pd.Timestamp:

@@ -13,6 +13,13 @@ from thesis_lib.evaluate._common import (
     as_panel,
     bootstrap_ci,
     check_level,
+    horizon_of,
+    mean_test,
+    nonoverlapping_t,
+    overlap_in,
+    overlap_lags,
+    session_numbers,
+    windows_text,
 )
 from thesis_lib.evaluate.results import ICResult
 from thesis_lib.evaluate.rowranks import spearman_rows
@@ -35,10 +42,6 @@ def spearman_along(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.asarray(rho)
 
 
-def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.asarray(np.mean(x, axis=axis))
-
-
 def rank_ic(
     scores: ScreenResult | pd.Series | pd.DataFrame,
     forward_returns: pd.Series | pd.DataFrame,
@@ -47,6 +50,8 @@ def rank_ic(
     seed: int | None = 0,
     n_resamples: int = DEFAULT_RESAMPLES,
     min_names: int = 5,
+    horizon: int | None = None,
+    step: int | None = None,
 ) -> ICResult:
     """Spearman rank correlation between scores and forward returns, per date.
 
@@ -59,17 +64,35 @@ def rank_ic(
     than ``min_names`` such names, or whose scores or returns are all equal, gets no IC
     and says why.
 
-    The mean IC's confidence interval at ``level`` comes from
-    :func:`scipy.stats.bootstrap` (BCa) with ``seed``: over dates when there are several,
-    over names (pairs resampled together) when there is one; with a dozen names or fewer
-    that interval is rough, so read it with the test's p-value. The t-test over dates
-    takes them as independent: use non-overlapping windows (as :func:`forward_returns`
-    gives by default). Returns an :class:`ICResult`.
+    The mean IC's confidence interval at ``level``:
+
+    - one date: :func:`scipy.stats.bootstrap` (BCa, ``seed``) over names, pairs resampled
+      together (rough with a dozen names or fewer: read it with Spearman's p-value);
+    - several dates whose windows do not overlap: the same bootstrap over dates, and a
+      one-sample t-test over dates;
+    - several dates whose windows overlap (``step < horizon``, e.g. 21-session returns
+      on every session): neighbouring ICs share most of their returns, so dates are not
+      independent; the interval and the t-test use a HAC standard error with lags up to
+      the overlap and ``K - 1`` degrees of freedom, ``K`` the number of non-overlapping
+      windows (see ``ci.method`` and ``test``).
+
+    ``horizon`` and ``step`` (sessions) say how the returns were made; by default they are
+    read from the frame :func:`~thesis_lib.evaluate.forward_returns` returned (its
+    ``attrs``, with the dates of its rows, so that taking some of its rows afterwards is
+    allowed for); a horizon given alone means one row per session (``step=1``), and a
+    stated step counts overlap in rows of the evaluated dates. Unknown means not
+    overlapping (with a warning when the ICs look dependent).
+
+    The result also summarises the ICs: standard deviation, IR (mean / std), hit rate
+    (share of dates with IC > 0) and a t-statistic on non-overlapping windows only (every
+    ``ceil(horizon / step)``-th date). Returns an :class:`ICResult`.
     """
     level = check_level(level)
     if min_names < 3:
         raise EvaluationError(f"min_names={min_names} is below 3", field="min_names",
                               hint="a rank correlation needs at least 3 names")
+    stated_step = step
+    horizon, step = horizon_of(forward_returns, horizon, step)
     dates, s, r, _ = align_panels(as_panel(scores, field="scores"),
                                   as_panel(forward_returns, field="forward_returns"))
     found = spearman_rows(s, r, min_names=min_names)
@@ -88,6 +111,7 @@ def rank_ic(
             f"no date has {min_names} or more names with both a score and a return "
             "(and some spread in each)", field="forward_returns",
             hint="check that the tickers match and the returns cover the scored names")
+    hit_rate = float((valid > 0).mean())
     if len(valid) == 1:
         row = int(np.flatnonzero(np.isfinite(ics))[0])
         ok = np.isfinite(s[row]) & np.isfinite(r[row])
@@ -101,15 +125,19 @@ def rank_ic(
         ci = bootstrap_ci((x, y), spearman_along, level=level, seed=seed,
                           n_resamples=n_resamples, paired=True, what="names (paired)")
         test = f"Spearman's test, t with {n - 2} df"
-    else:
-        mean_ic = float(valid.mean())
-        if np.ptp(valid) == 0:
-            t_stat, p_value = np.nan, np.nan
-        else:
-            test_result = stats.ttest_1samp(valid, 0.0)
-            t_stat, p_value = float(test_result.statistic), float(test_result.pvalue)
-        ci = bootstrap_ci((valid,), _mean, level=level, seed=seed, n_resamples=n_resamples,
-                          what="dates")
-        test = f"one-sample t-test of the {len(valid)} dates' ICs against 0"
-    return ICResult(by_date=by_date, mean_ic=mean_ic, t_stat=t_stat, p_value=p_value, ci=ci,
-                    n_dates=len(valid), test=test)
+        return ICResult(by_date=by_date, mean_ic=mean_ic, t_stat=t_stat, p_value=p_value,
+                        ci=ci, n_dates=1, test=test, std_ic=np.nan, hit_rate=hit_rate,
+                        t_nonoverlap=np.nan, n_nonoverlap=1, horizon=horizon, step=step)
+    used = [date for date, ok in zip(dates, np.isfinite(ics), strict=True) if ok]
+    sessions = None if stated_step is not None else session_numbers(forward_returns, used)
+    lags = overlap_lags(horizon, step) if sessions is None else overlap_in(sessions, horizon)
+    windows = windows_text(horizon, step)
+    tested = mean_test(valid, lags=lags, level=level, seed=seed, n_resamples=n_resamples,
+                       what="dates", of="ICs", windows=windows,
+                       check_dependence=horizon is None)
+    t_nonoverlap, n_nonoverlap = nonoverlapping_t(valid, lags, sessions, horizon)
+    return ICResult(by_date=by_date, mean_ic=tested.mean, t_stat=tested.t_stat,
+                    p_value=tested.p_value, ci=tested.ci, n_dates=len(valid), test=tested.test,
+                    std_ic=float(valid.std(ddof=1)), hit_rate=hit_rate,
+                    t_nonoverlap=t_nonoverlap, n_nonoverlap=n_nonoverlap, horizon=horizon,
+                    step=step)

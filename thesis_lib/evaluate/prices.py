@@ -176,7 +176,9 @@ def forward_returns(
     aligned as described in this module. Rows are taken every ``step`` sessions, by
     default ``horizon``, so that windows do not overlap (overlapping windows would make
     the dates' ICs dependent and their t-statistic too large). NaN where a close is
-    missing at either end.
+    missing at either end. The frame records ``attrs["horizon"]``, ``attrs["step"]`` and
+    its ``attrs["dates"]``, from which :func:`~thesis_lib.evaluate.rank_ic` and
+    :func:`~thesis_lib.evaluate.quantile_returns` tell whether the windows overlap.
 
     In US dollars by default: a name's return is ``(1 + r_local) * (fx_end / fx_start)
     - 1``, ``fx`` its currency's dollar rate (dollars per unit) on each date.
@@ -202,6 +204,7 @@ def forward_returns(
     ahead = closes.shift(-horizon)
     out = (ahead / closes - 1.0).iloc[: max(len(closes) - horizon, 0): step]
     out.attrs.update(convert.attrs(names))
+    out.attrs.update({"horizon": horizon, "step": step, "dates": out.index.to_numpy()})
     return out
 
 

@@ -12,8 +12,14 @@ from thesis_lib.evaluate._common import (
     EvaluationError,
     align_panels,
     as_panel,
-    bootstrap_ci,
     check_level,
+    hac_variance,
+    horizon_of,
+    mean_test,
+    overlap_in,
+    overlap_lags,
+    session_numbers,
+    windows_text,
 )
 from thesis_lib.evaluate.results import QuantileResult
 from thesis_lib.rules.screen import ScreenResult
@@ -24,10 +30,6 @@ def quantile_of(scores: np.ndarray, q: int) -> np.ndarray:
     ranks = stats.rankdata(scores)
     buckets = np.floor((ranks - 1.0) * q / len(scores)).astype(np.int64) + 1
     return np.asarray(np.clip(buckets, 1, q))
-
-
-def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.asarray(np.mean(x, axis=axis))
 
 
 def _column_means(matrix: np.ndarray) -> np.ndarray:
@@ -46,6 +48,8 @@ def quantile_returns(
     level: float = 0.95,
     seed: int | None = 0,
     n_resamples: int = DEFAULT_RESAMPLES,
+    horizon: int | None = None,
+    step: int | None = None,
 ) -> QuantileResult:
     """Mean forward return of each score quantile and the top-minus-bottom spread.
 
@@ -58,10 +62,14 @@ def quantile_returns(
     one-sample t-test and given a bootstrap interval (:func:`scipy.stats.bootstrap`, BCa,
     ``seed``) over dates. With one date it is the difference of the two groups' means,
     tested with Welch's t-test and given Welch's t interval: with the handful of names a
-    quantile usually holds, a bootstrap interval would be too narrow. Dates should not
-    overlap (see :func:`~thesis_lib.evaluate.forward_returns`).
+    quantile usually holds, a bootstrap interval would be too narrow. When the dates'
+    windows overlap (``horizon``/``step`` as for :func:`~thesis_lib.evaluate.rank_ic`,
+    read from :func:`~thesis_lib.evaluate.forward_returns`' frame by default), the spread's
+    interval and t-test use a HAC standard error instead of the bootstrap.
     """
     level = check_level(level)
+    stated_step = step
+    horizon, step = horizon_of(forward_returns, horizon, step)
     if not isinstance(q, int) or q < 2:
         raise EvaluationError(f"q={q!r} must be an integer of at least 2", field="q",
                               hint="use e.g. q=5 for quintiles")
@@ -117,20 +125,25 @@ def quantile_returns(
                           if len(members) > 1 else np.nan)
         test = "Welch's t-test, top group against bottom group"
     else:
-        spread = float(spreads[valid].mean())
-        if np.ptp(spreads[valid]) == 0:
-            t_stat, p_value = np.nan, np.nan
-        else:
-            result = stats.ttest_1samp(spreads[valid], 0.0)
-            t_stat, p_value = float(result.statistic), float(result.pvalue)
-        ci = bootstrap_ci((spreads[valid],), _mean, level=level, seed=seed,
-                          n_resamples=n_resamples, what="dates")
+        used_dates = [date for date, ok in zip(dates, valid, strict=True) if ok]
+        sessions = None if stated_step is not None else \
+            session_numbers(forward_returns, used_dates)
+        lags = overlap_lags(horizon, step) if sessions is None else \
+            overlap_in(sessions, horizon)
+        tested = mean_test(spreads[valid], lags=lags, level=level, seed=seed,
+                           n_resamples=n_resamples, what="dates", of="spreads",
+                           windows=windows_text(horizon, step),
+                           check_dependence=horizon is None)
+        spread, ci, t_stat, p_value = tested.mean, tested.ci, tested.t_stat, tested.p_value
         stderr = []
         for column in used.T:
             present = column[np.isfinite(column)]
-            stderr.append(present.std(ddof=1) / np.sqrt(len(present))
-                          if len(present) > 1 else np.nan)
-        test = f"one-sample t-test of the {n_dates} dates' spreads against 0"
+            if len(present) > lags + 1 and lags:  # overlapping dates: HAC standard error
+                stderr.append(np.sqrt(hac_variance(present, lags)[0] / len(present)))
+            else:
+                stderr.append(present.std(ddof=1) / np.sqrt(len(present))
+                              if len(present) > 1 else np.nan)
+        test = tested.test
     table = pd.DataFrame({
         "mean_return": _column_means(used),
         "stderr": np.asarray(stderr, dtype=float),

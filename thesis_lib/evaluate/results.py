@@ -38,9 +38,17 @@ class ICResult:
       ``n`` (names with both a score and a return that date) and ``note`` (why a date has
       no IC: too few names, or scores or returns all equal);
     - :attr:`mean_ic` over dates with an IC, :attr:`t_stat` and :attr:`p_value` for "mean
-      IC is zero" (a one-sample t-test over dates; with one date, Spearman's own test);
-    - :attr:`ci`: bootstrap confidence interval of the mean IC (resampling dates; with one
-      date, resampling names in pairs).
+      IC is zero" (:attr:`test`: a one-sample t-test over dates; a HAC t-test when the
+      dates' windows overlap; with one date, Spearman's own test);
+    - :attr:`ci`: confidence interval of the mean IC, its procedure in ``ci.method``
+      (bootstrap over dates, a HAC interval when windows overlap, or with one date a
+      bootstrap over names in pairs);
+    - the summary (:meth:`summary`): :attr:`std_ic` (over dates), :attr:`ir` (mean / std),
+      :attr:`hit_rate` (share of dates with IC > 0), :attr:`t_nonoverlap` (one-sample t
+      on the :attr:`n_nonoverlap` dates whose windows do not overlap: every
+      ``ceil(horizon / step)``-th from the first), :attr:`n_dates`;
+    - :attr:`horizon`/:attr:`step`: the returns' window and spacing in sessions (None when
+      unknown).
     """
 
     by_date: pd.DataFrame
@@ -50,23 +58,62 @@ class ICResult:
     ci: ConfidenceInterval
     n_dates: int
     test: str
+    std_ic: float = np.nan
+    hit_rate: float = np.nan
+    t_nonoverlap: float = np.nan
+    n_nonoverlap: int = 0
+    horizon: int | None = None
+    step: int | None = None
 
     @property
     def n_names(self) -> int:
         """The largest number of names any single date used."""
         return int(self.by_date["n"].max()) if len(self.by_date) else 0
 
+    @property
+    def ir(self) -> float:
+        """Information ratio of the IC: mean / standard deviation over dates (NaN with one
+        date or no spread)."""
+        if not np.isfinite(self.std_ic) or self.std_ic == 0:
+            return np.nan
+        return float(self.mean_ic / self.std_ic)
+
+    @property
+    def overlapping(self) -> bool:
+        """Whether consecutive dates' return windows overlap (``step < horizon``)."""
+        return self.horizon is not None and self.step is not None and self.step < self.horizon
+
+    def summary(self) -> pd.Series:
+        """``mean``, ``std``, ``ir``, ``t_nonoverlap``, ``n_nonoverlap``, ``hit_rate``,
+        ``n_dates`` as one Series."""
+        return pd.Series({
+            "mean": self.mean_ic, "std": self.std_ic, "ir": self.ir,
+            "t_nonoverlap": self.t_nonoverlap, "n_nonoverlap": float(self.n_nonoverlap),
+            "hit_rate": self.hit_rate, "n_dates": float(self.n_dates)}, name="ic")
+
     def to_frame(self) -> pd.DataFrame:
         """The per-date table (``ic``, ``p_value``, ``n``, ``note``)."""
         return self.by_date.copy()
+
+    def _windows(self) -> str:
+        if self.horizon is None:
+            return ""
+        kind = "overlapping" if self.overlapping else "non-overlapping"
+        every = "session" if self.step in (None, 1) else f"{self.step} sessions"
+        return f"; {self.horizon}-session returns every {every}, {kind}"
 
     def to_text(self) -> str:
         n = self.by_date["n"]
         names = f"{int(n.min())}-{int(n.max())}" if n.min() != n.max() else f"{int(n.max())}"
         return "\n".join([
-            f"rank IC {_fmt(self.mean_ic)} over {self.n_dates} date(s), {names} names each",
+            f"rank IC {_fmt(self.mean_ic)} over {self.n_dates} date(s), {names} names each"
+            f"{self._windows()}",
             f"  {self.ci} ({self.ci.method})",
             f"  t = {_fmt(self.t_stat, '.2f')}, p = {_fmt(self.p_value, '.4f')} ({self.test})",
+            f"  IC mean {_fmt(self.mean_ic)}, std {_fmt(self.std_ic, '.4f')}, "
+            f"IR {_fmt(self.ir, '+.2f')}, hit rate {_fmt(self.hit_rate, '.0%')}, "
+            f"t on {self.n_nonoverlap} non-overlapping date(s) "
+            f"{_fmt(self.t_nonoverlap, '.2f')}, {self.n_dates} date(s)",
         ])
 
     __str__ = to_text
@@ -75,8 +122,13 @@ class ICResult:
         return f"<ICResult mean_ic={self.mean_ic:.4f} dates={self.n_dates}>"
 
     def _repr_html_(self) -> str:
-        return lines_html(self.to_text().splitlines()) + table_html(
-            self.by_date, bars=["ic"], digits=4, max_rows=30)
+        shown = self.summary().astype(object)
+        for key in ("n_nonoverlap", "n_dates"):
+            shown[key] = int(shown[key])
+        summary = shown.to_frame("value").rename_axis("statistic")
+        return (lines_html(self.to_text().splitlines()) +
+                table_html(summary, digits=4, caption="IC summary") +
+                table_html(self.by_date, bars=["ic"], digits=4, max_rows=30))
 
 
 @dataclass(frozen=True)
@@ -84,7 +136,8 @@ class QuantileResult:
     """Mean forward return per score quantile, and the top-minus-bottom spread.
 
     - :attr:`table`: one row per quantile (1 = lowest scores, ``q`` = highest):
-      ``mean_return`` (mean over dates of the quantile's mean return), ``stderr``,
+      ``mean_return`` (mean over dates of the quantile's mean return), ``stderr`` (a HAC
+      one when the dates' windows overlap),
       ``n`` (name-dates used), ``mean_score``;
     - :attr:`spread`: mean of top minus bottom; :attr:`ci` its bootstrap interval;
       :attr:`t_stat`/:attr:`p_value` the stated :attr:`test`;
@@ -124,6 +177,55 @@ class QuantileResult:
     def _repr_html_(self) -> str:
         return lines_html(self.to_text().splitlines()[-2:]) + table_html(
             self.table, bars=["mean_return"], percent=["mean_return", "stderr"], digits=4)
+
+
+@dataclass(frozen=True)
+class TurnoverResult:
+    """How fast the ranking changes: quantile turnover and rank autocorrelation by lag.
+
+    - :attr:`table` (also :meth:`to_frame`): one row per lag (``period``, in dates):
+      ``top_turnover``/``bottom_turnover`` (mean share of the top/bottom quantile's names
+      that are new against ``period`` dates earlier), ``autocorrelation`` (mean Spearman
+      rank autocorrelation of the scores at that lag), ``n_dates`` (dates with one);
+    - :attr:`top`, :attr:`bottom`, :attr:`autocorrelation`: the same per date, date x
+      period (NaN for the first ``period`` dates and where it is undefined).
+    """
+
+    table: pd.DataFrame
+    top: pd.DataFrame
+    bottom: pd.DataFrame
+    autocorrelation: pd.DataFrame
+    quantiles: int
+    n_dates: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-lag table."""
+        return self.table.copy()
+
+    def to_text(self) -> str:
+        lines = [f"factor turnover: {self.quantiles} score quantiles over {self.n_dates} "
+                 "date(s); lags in dates"]
+        width = len(str(max(self.table.index, default=0)))
+        for period, row in self.table.iterrows():
+            lines.append(
+                f"  lag {period:>{width}}: top quantile {_fmt(row['top_turnover'], '.1%')} "
+                f"new, bottom {_fmt(row['bottom_turnover'], '.1%')} new, rank "
+                f"autocorrelation {_fmt(row['autocorrelation'], '+.3f')} "
+                f"({int(row['n_dates'])} date(s))")
+        return plain_lines("\n".join(lines))
+
+    __str__ = to_text
+
+    def __repr__(self) -> str:
+        first = self.table.iloc[0]
+        return (f"<TurnoverResult quantiles={self.quantiles} lag={self.table.index[0]} "
+                f"top_turnover={first['top_turnover']:.3f} "
+                f"autocorrelation={first['autocorrelation']:.3f}>")
+
+    def _repr_html_(self) -> str:
+        return lines_html(self.to_text().splitlines()[:1]) + table_html(
+            self.table, bars=["autocorrelation"], heat=["top_turnover", "bottom_turnover"],
+            heat_range=(0.0, 1.0), percent=["top_turnover", "bottom_turnover"], digits=4)
 
 
 @dataclass(frozen=True)
