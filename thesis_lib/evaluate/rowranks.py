@@ -109,3 +109,63 @@ def spearman_rows(x: np.ndarray, y: np.ndarray, *, min_names: int) -> RowSpearma
         p_value[computed] = np.minimum(2.0 * stats.t.sf(np.abs(t), dof), 1.0)
     return RowSpearman(rho=rho, p_value=p_value, n=n, x_constant=x_constant,
                        y_constant=y_constant)
+
+
+@dataclass(frozen=True)
+class RowQuantiles:
+    """Per-row quantile buckets: ``bucket`` (1..q, 0 for a cell in no bucket), ``n`` usable
+    cells, ``distinct`` values among them, and ``usable_row`` (enough names and at least two
+    distinct values: the rows whose usable cells were bucketed)."""
+
+    bucket: np.ndarray
+    n: np.ndarray
+    distinct: np.ndarray
+    usable_row: np.ndarray
+
+
+def quantile_rows(values: np.ndarray, usable: np.ndarray, q: int, *,
+                  min_names: int) -> RowQuantiles:
+    """Quantile buckets 1..q of ``values`` along each row, over the ``usable`` cells.
+
+    The rule (the same one :func:`~thesis_lib.evaluate.quantile_returns` documents):
+
+    1. tied values form one group and always share a bucket;
+    2. a group whose mean 0-based sorted position is ``m`` among ``n`` usable cells sits at
+       ``u = m / (n - 1)`` in [0, 1] and goes to bucket ``ceil(u * q)`` (at least 1): the
+       bucket of :func:`pandas.qcut` for untied values;
+    3. a group exactly on an inner boundary (``u * q`` a whole number ``k``) goes to the
+       side nearer the middle: bucket ``k + 1`` when ``k < q / 2``, ``k`` when
+       ``k > q / 2``, and to no bucket when ``k = q / 2`` (even ``q``: either side would
+       break the symmetry);
+    4. the lowest group always goes to bucket 1 and the highest to bucket ``q``.
+
+    Each step maps a row's mirror image (values negated) to the mirrored buckets
+    ``q + 1 - b``, so negating the values negates a top-minus-bottom spread exactly.
+    Positions are compared in integers, so no rounding decides a boundary. Rows with
+    fewer than ``min_names`` usable cells or a single distinct value get no buckets.
+    """
+    rows, cols = values.shape
+    n = usable.sum(axis=1).astype(np.int64)
+    order, ranks = sorted_average_ranks(values, usable)
+    bucket = np.zeros(values.shape, dtype=np.int64)
+    if rows == 0 or cols == 0:
+        return RowQuantiles(bucket=bucket, n=n, distinct=np.zeros(rows, dtype=np.int64),
+                            usable_row=np.zeros(rows, dtype=bool))
+    inside = np.arange(cols) < n[:, None]  # sorted positions that hold usable cells
+    starts = np.ones(values.shape, dtype=bool)
+    starts[:, 1:] = ranks[:, 1:] != ranks[:, :-1]  # ties share one average rank
+    distinct = (starts & inside).sum(axis=1)
+    usable_row = (n >= max(min_names, 2)) & (distinct >= 2)
+    # twice the mean 0-based position of each cell's group, an exact whole number
+    twice = np.rint(2.0 * (ranks - 1.0)).astype(np.int64)
+    t = twice * q
+    d = np.maximum(2 * (n - 1), 1)[:, None]
+    k, rem = np.divmod(t, d)
+    on_boundary = np.where(k == 0, 1, np.where(2 * k < q, k + 1, np.where(2 * k > q, k, 0)))
+    sorted_bucket = np.where(rem > 0, k + 1, on_boundary)
+    last = np.take_along_axis(ranks, np.maximum(n - 1, 0)[:, None], axis=1)
+    sorted_bucket = np.where(ranks == ranks[:, :1], 1, sorted_bucket)
+    sorted_bucket = np.where(ranks == last, q, sorted_bucket)
+    sorted_bucket = np.where(inside & usable_row[:, None], sorted_bucket, 0)
+    np.put_along_axis(bucket, order, sorted_bucket, axis=1)
+    return RowQuantiles(bucket=bucket, n=n, distinct=distinct, usable_row=usable_row)
