@@ -60,6 +60,7 @@ def test_45_zeros_in_100_names_fill_the_bottom_quantile() -> None:
     assert up.by_date["Q1"].notna().all() and up.by_date["Q5"].notna().all()
     assert up.by_date["Q2"].isna().all()
     assert (up.by_date["note"] == "Q2 empty: a tied group spans it").all()
+    assert "6 date(s): Q2 empty: a tied group spans it" in up.to_text()
     for date in scores.index:
         s, r = scores.loc[date], returns.loc[date]
         bottom = r[s == 0].mean()

@@ -88,7 +88,11 @@ class QuantileResult:
       ``n`` (name-dates used), ``mean_score``;
     - :attr:`spread`: mean of top minus bottom; :attr:`ci` its bootstrap interval;
       :attr:`t_stat`/:attr:`p_value` the stated :attr:`test`;
-    - :attr:`by_date`: each date's quantile means and spread.
+    - :attr:`by_date`: each date's quantile means, ``spread``, ``n`` (names in a quantile)
+      and ``note``: why a date has no spread (fewer than ``2 * q`` names, or scores all
+      equal), or what its quantiles lack (inner quantiles a tied group spans, names on
+      the middle boundary); ``""`` when there is nothing to say. The tie rule is
+      documented on :func:`~thesis_lib.evaluate.quantile_returns`.
     """
 
     table: pd.DataFrame
@@ -114,6 +118,10 @@ class QuantileResult:
                      f"({self.ci.method})")
         lines.append(f"  t = {_fmt(self.t_stat, '.2f')}, p = {_fmt(self.p_value, '.4f')} "
                      f"({self.test})")
+        if "note" in self.by_date:
+            notes = self.by_date["note"]
+            for note, count in notes[notes != ""].value_counts(sort=False).items():
+                lines.append(f"  {count} date(s): {note}")
         return plain_lines("\n".join(lines))
 
     __str__ = to_text
