@@ -57,7 +57,7 @@ def _notes(found: RowQuantiles, counts: np.ndarray, q: int, min_names: int) -> n
         if left:
             parts.append(f"{left} name(s) tied on the middle boundary in no quantile")
         note[i] = "; ".join(parts)
-    note[found.distinct < 2] = "scores all equal: no bottom or top quantile"
+    note[found.all_equal] = "scores all equal: no bottom or top quantile"
     note[found.n < min_names] = f"fewer than {min_names} names"
     return note
 
@@ -65,7 +65,7 @@ def _notes(found: RowQuantiles, counts: np.ndarray, q: int, min_names: int) -> n
 def _no_date_error(found: RowQuantiles, q: int, min_names: int) -> EvaluationError:
     """The error when no date has a spread, naming the real cause."""
     few = int((found.n < min_names).sum())
-    flat = int(((found.n >= min_names) & (found.distinct < 2)).sum())
+    flat = int(((found.n >= min_names) & found.all_equal).sum())
     if flat and not few:
         return EvaluationError(
             f"the scores have a single distinct value on every date ({flat} date(s)), so "

@@ -114,12 +114,12 @@ def spearman_rows(x: np.ndarray, y: np.ndarray, *, min_names: int) -> RowSpearma
 @dataclass(frozen=True)
 class RowQuantiles:
     """Per-row quantile buckets: ``bucket`` (1..q, 0 for a cell in no bucket), ``n`` usable
-    cells, ``distinct`` values among them, and ``usable_row`` (enough names and at least two
-    distinct values: the rows whose usable cells were bucketed)."""
+    cells, ``all_equal`` (at least one usable cell, all of them equal) and ``usable_row``
+    (at least ``min_names`` usable cells and two distinct values: the rows bucketed)."""
 
     bucket: np.ndarray
     n: np.ndarray
-    distinct: np.ndarray
+    all_equal: np.ndarray
     usable_row: np.ndarray
 
 
@@ -141,31 +141,37 @@ def quantile_rows(values: np.ndarray, usable: np.ndarray, q: int, *,
 
     Each step maps a row's mirror image (values negated) to the mirrored buckets
     ``q + 1 - b``, so negating the values negates a top-minus-bottom spread exactly.
-    Positions are compared in integers, so no rounding decides a boundary. Rows with
-    fewer than ``min_names`` usable cells or a single distinct value get no buckets.
+    ``u * q`` is ``2m * q / (2(n - 1))``, a quotient of whole numbers below 2**53, so a
+    boundary is hit exactly or missed by at least ``1 / (2(n - 1))``: no rounding decides
+    one. Rows with fewer than ``min_names`` usable cells or a single distinct value get no
+    buckets. Uses the one sort of :func:`sorted_average_ranks`.
     """
     rows, cols = values.shape
     n = usable.sum(axis=1).astype(np.int64)
-    order, ranks = sorted_average_ranks(values, usable)
     bucket = np.zeros(values.shape, dtype=np.int64)
     if rows == 0 or cols == 0:
-        return RowQuantiles(bucket=bucket, n=n, distinct=np.zeros(rows, dtype=np.int64),
-                            usable_row=np.zeros(rows, dtype=bool))
-    inside = np.arange(cols) < n[:, None]  # sorted positions that hold usable cells
-    starts = np.ones(values.shape, dtype=bool)
-    starts[:, 1:] = ranks[:, 1:] != ranks[:, :-1]  # ties share one average rank
-    distinct = (starts & inside).sum(axis=1)
-    usable_row = (n >= max(min_names, 2)) & (distinct >= 2)
-    # twice the mean 0-based position of each cell's group, an exact whole number
-    twice = np.rint(2.0 * (ranks - 1.0)).astype(np.int64)
-    t = twice * q
-    d = np.maximum(2 * (n - 1), 1)[:, None]
-    k, rem = np.divmod(t, d)
-    on_boundary = np.where(k == 0, 1, np.where(2 * k < q, k + 1, np.where(2 * k > q, k, 0)))
-    sorted_bucket = np.where(rem > 0, k + 1, on_boundary)
-    last = np.take_along_axis(ranks, np.maximum(n - 1, 0)[:, None], axis=1)
-    sorted_bucket = np.where(ranks == ranks[:, :1], 1, sorted_bucket)
-    sorted_bucket = np.where(ranks == last, q, sorted_bucket)
-    sorted_bucket = np.where(inside & usable_row[:, None], sorted_bucket, 0)
-    np.put_along_axis(bucket, order, sorted_bucket, axis=1)
-    return RowQuantiles(bucket=bucket, n=n, distinct=distinct, usable_row=usable_row)
+        empty = np.zeros(rows, dtype=bool)
+        return RowQuantiles(bucket=bucket, n=n, all_equal=empty, usable_row=empty)
+    order, ranks = sorted_average_ranks(values, usable)
+    last = np.maximum(n - 1, 0)
+    first_rank = ranks[:, 0]
+    last_rank = ranks[np.arange(rows), last]
+    all_equal = (n > 0) & (first_rank == last_rank)  # one group holds every usable cell
+    usable_row = (n >= max(min_names, 2)) & ~all_equal
+    # u * q = (twice the mean 0-based position) * q / (2 (n - 1)), exactly rounded
+    scaled = (ranks - 1.0) * (2.0 * q)
+    scaled /= np.maximum(2.0 * (n - 1), 1.0)[:, None]
+    sorted_bucket = np.ceil(scaled)
+    on_edge = np.flatnonzero(sorted_bucket == scaled)  # u * q a whole number k
+    k = scaled.flat[on_edge]
+    sorted_bucket.flat[on_edge] = np.where(2.0 * k < q, k + 1.0, np.where(2.0 * k > q, k, 0.0))
+    ends = np.flatnonzero(usable_row & ((first_rank > 1.0) | (last_rank < n)))  # tied ends
+    if len(ends):
+        part = ranks[ends]
+        chosen = sorted_bucket[ends]
+        chosen[part == first_rank[ends, None]] = 1.0
+        chosen[part == last_rank[ends, None]] = float(q)
+        sorted_bucket[ends] = chosen
+    sorted_bucket[np.arange(cols) >= np.where(usable_row, n, 0)[:, None]] = 0.0
+    np.put_along_axis(bucket, order, sorted_bucket.astype(np.int64), axis=1)
+    return RowQuantiles(bucket=bucket, n=n, all_equal=all_equal, usable_row=usable_row)
