@@ -7,6 +7,8 @@ whose spread was not the negated spread.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -159,6 +161,35 @@ def test_negated_scores_get_mirrored_quantiles(values: list[int], q: int) -> Non
         assert up[x == x.min()][0] == 1 and up[x == x.max()][0] == q
     else:
         assert (up == 0).all()
+
+
+def rule_by_hand(x: np.ndarray, q: int) -> list[int]:
+    """The documented rule, one group at a time in exact fractions (NaN: quantile 0)."""
+    ok = [v for v in x.tolist() if np.isfinite(v)]
+    n, levels = len(ok), sorted(set(ok))
+    if len(levels) < 2:
+        return [0] * len(x)
+    by_level = {}
+    start = 0
+    for level in levels:
+        size = ok.count(level)
+        place = Fraction(2 * start + size - 1, 2) * q / (n - 1)  # u * q
+        if place.denominator == 1 and 0 < place < q:
+            k = int(place)
+            by_level[level] = k + 1 if 2 * k < q else (k if 2 * k > q else 0)
+        else:
+            by_level[level] = max(1, -(-place.numerator // place.denominator))
+        start += size
+    by_level[levels[0]], by_level[levels[-1]] = 1, q
+    return [by_level[v] if np.isfinite(v) else 0 for v in x.tolist()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.integers(-3, 3).map(float), st.floats(-5, 5), st.just(np.nan)),
+                min_size=0, max_size=40), st.integers(2, 8))
+def test_quantiles_follow_the_documented_rule(values: list[float], q: int) -> None:
+    x = np.asarray(values, dtype=float)
+    assert quantile_of(x, q).tolist() == rule_by_hand(x, q)
 
 
 def test_panel_rows_equal_one_row_at_a_time() -> None:
