@@ -131,7 +131,7 @@ def test_a_group_on_the_middle_boundary_of_an_even_q_is_in_no_quantile() -> None
     scores, returns = panel([np.arange(11.0)] * 3, seed=6)
     up = quantile_returns(scores, returns, q=2, n_resamples=200)
     assert up.table["n"].tolist() == [15, 15]
-    assert (up.by_date["note"] == "1 name(s) tied on the middle boundary in no quantile").all()
+    assert (up.by_date["note"] == "1 name(s) on the middle boundary, in no quantile").all()
     assert_mirrored(up, quantile_returns(-scores, returns, q=2, n_resamples=200))
 
 

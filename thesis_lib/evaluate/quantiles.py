@@ -55,7 +55,7 @@ def _notes(found: RowQuantiles, counts: np.ndarray, q: int, min_names: int) -> n
                          f"{'it' if len(empty) == 1 else 'them'}")
         left = int(found.n[i] - counts[i].sum())
         if left:
-            parts.append(f"{left} name(s) tied on the middle boundary in no quantile")
+            parts.append(f"{left} name(s) on the middle boundary, in no quantile")
         note[i] = "; ".join(parts)
     note[found.all_equal] = "scores all equal: no bottom or top quantile"
     note[found.n < min_names] = f"fewer than {min_names} names"
