@@ -231,3 +231,22 @@ def test_a_screen_result_gives_its_companies_currencies() -> None:
     assert perf.currencies.at["TSM", "currency"] == "USD"  # the ADR, in dollars
     assert perf.holdings.at["000660.KS", "return"] == pytest.approx(1.1 * 1400 / 1450 - 1,
                                                                     abs=1e-12)
+
+
+def test_ic_and_quantile_results_say_which_currency_the_returns_are_in() -> None:
+    from thesis_lib.evaluate import forward_returns, quantile_returns, rank_ic
+
+    rng = np.random.default_rng(5)
+    dates = pd.bdate_range("2026-01-01", periods=80)
+    tickers = [f"T{i}" for i in range(12)]
+    prices = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.01, (80, 12)), axis=0)),
+                          index=dates, columns=tickers)
+    scores = pd.Series(np.arange(12.0), index=tickers)
+    dollars = forward_returns(prices, horizon=5)
+    local = forward_returns(prices, horizon=5, currency="local")
+    assert rank_ic(scores, dollars, n_resamples=100).currency == "USD"
+    assert "returns in US dollars" in str(rank_ic(scores, dollars, n_resamples=100))
+    assert "returns in local currency" in str(quantile_returns(scores, local, q=2,
+                                                               n_resamples=100))
+    bare = pd.DataFrame(dollars.to_numpy(), index=dollars.index, columns=dollars.columns)
+    assert rank_ic(scores, bare, n_resamples=100).currency is None

@@ -86,7 +86,8 @@ def test_one_score_series_is_used_for_every_return_date() -> None:
 
 
 def test_dates_without_enough_names_or_spread_say_why() -> None:
-    index = pd.Index(["d1", "d2", "d3", "d4"], name="date")
+    index = pd.DatetimeIndex(["2026-05-01", "2026-05-08", "2026-05-15", "2026-05-22"],
+                             name="date")
     scores = pd.DataFrame([[1.0, 2, 3, 4, 5, 6], [1.0, 2, 3, 4, 5, 6], [2.0] * 6,
                            [6.0, 5, 4, 3, 2, 1]], index=index, columns=list("ABCDEF"))
     returns = pd.DataFrame([[1.0, 2, 3, np.nan, np.nan, np.nan], [0.1] * 6,
@@ -95,7 +96,7 @@ def test_dates_without_enough_names_or_spread_say_why() -> None:
     result = rank_ic(scores, returns, n_resamples=200)
     notes = result.by_date["note"].tolist()
     assert notes == ["fewer than 5 names", "returns all equal", "scores all equal", ""]
-    assert result.by_date.at["d4", "ic"] == pytest.approx(-1.0)
+    assert result.by_date.at[index[3], "ic"] == pytest.approx(-1.0)
     assert result.n_dates == 1 and result.mean_ic == pytest.approx(-1.0)
 
 

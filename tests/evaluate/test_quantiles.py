@@ -69,7 +69,8 @@ def test_groups_by_hand() -> None:
 
 def test_tied_scores_share_a_group() -> None:
     buckets = quantile_of(np.array([1, 1, 1, 1, 2, 2, 3, 3, 4, 5], dtype=float), 5)
-    # Average ranks 2.5 x4, 5.5 x2, 7.5 x2, 9, 10 -> floor((rank - 1) x 5 / 10) + 1
+    # Mean 0-based positions 1.5 x4, 4.5 x2, 6.5 x2, 8, 9 -> u = m / 9 -> ceil(5u):
+    # 0.83 -> 1, 2.5 -> 3, 3.61 -> 4, 4.44 -> 5, and the top name in 5
     assert buckets.tolist() == [1, 1, 1, 1, 3, 3, 4, 4, 5, 5]
 
 

@@ -373,9 +373,58 @@ def as_panel(data: ScreenResult | pd.Series | pd.DataFrame, *, field: str) -> pd
     if not data.index.is_unique or not data.columns.is_unique:
         raise EvaluationError(f"{field} has duplicate dates or tickers", field=field,
                               hint="one row per date and one column per ticker")
-    out = pd.DataFrame(data.to_numpy(dtype=np.float64, na_value=np.nan), index=data.index,
+    out = pd.DataFrame(data.to_numpy(dtype=np.float64, na_value=np.nan),
+                       index=as_dates(data.index, field=field),
                        columns=pd.Index([str(c) for c in data.columns], name="ticker"))
     return out
+
+
+def as_dates(index: pd.Index, *, field: str) -> pd.DatetimeIndex:
+    """A panel's row labels as naive midnight dates, so that panels stamped differently
+    align by day.
+
+    Each label becomes what :func:`as_timestamp` makes of it: a timestamp (any time of
+    day), a tz-aware timestamp (converted to UTC first, then its time dropped), a
+    :class:`datetime.date` or an ISO string like ``"2026-05-07"`` or
+    ``"2026-05-07T16:00:00-04:00"``. Any other label (a number, text that is not a date,
+    a missing date), or two labels on the same day, is an :class:`EvaluationError`
+    naming ``field``.
+    """
+    hint = ("index the rows by date: timestamps, datetime.date or ISO strings like "
+            "'2026-05-07'")
+    if isinstance(index, pd.PeriodIndex):
+        index = index.to_timestamp()
+    if isinstance(index, pd.DatetimeIndex):
+        if index.hasnans:
+            raise EvaluationError("a row label is a missing date (NaT)",
+                                  field=field, hint=hint)
+        stamps = index if index.tz is None else index.tz_convert("UTC").tz_localize(None)
+        dates = stamps.normalize()
+    else:
+        values = []
+        for position, label in enumerate(index):
+            if label is None or label is pd.NaT or (isinstance(label, float | np.floating)
+                                                    and np.isnan(label)):
+                raise EvaluationError(f"row {position} has a missing date label",
+                                      field=field, hint=hint)
+            if not isinstance(label, dt.date | str | np.datetime64):
+                raise EvaluationError(
+                    f"row {position} is labelled {label!r} "
+                    f"({type(label).__name__}), not a date", field=field, hint=hint)
+            try:
+                values.append(as_timestamp(label, field=field))
+            except EvaluationError:
+                raise EvaluationError(
+                    f"row {position} is labelled {label!r}, which is not a date",
+                    field=field, hint=hint) from None
+        dates = pd.DatetimeIndex(values)
+    if not dates.is_unique:
+        day = dates[dates.duplicated()][0]
+        raise EvaluationError(
+            f"two rows fall on {day:%Y-%m-%d} once times of day are dropped "
+            "(and time zones converted to UTC)", field=field,
+            hint="keep one row per day, e.g. the last: panel.groupby(panel.index.date).last()")
+    return pd.DatetimeIndex(dates, name="date")
 
 
 def align_panels(
@@ -416,3 +465,11 @@ def _cells(panel: pd.DataFrame, dates: pd.Index | None, tickers: pd.Index) -> np
     else:
         chosen = panel.loc[dates, tickers]
     return np.asarray(chosen.to_numpy(dtype=np.float64))
+
+
+def returns_currency(returns: object) -> str | None:
+    """The currency a returns frame says it is in (``attrs["currency"]``, as
+    :func:`~thesis_lib.evaluate.forward_returns` records it), or None."""
+    attrs = getattr(returns, "attrs", None)
+    found = attrs.get("currency") if isinstance(attrs, dict) else None
+    return str(found) if found is not None else None

@@ -18,6 +18,7 @@ from thesis_lib.evaluate._common import (
     nonoverlapping_t,
     overlap_in,
     overlap_lags,
+    returns_currency,
     session_numbers,
     windows_text,
 )
@@ -127,7 +128,8 @@ def rank_ic(
         test = f"Spearman's test, t with {n - 2} df"
         return ICResult(by_date=by_date, mean_ic=mean_ic, t_stat=t_stat, p_value=p_value,
                         ci=ci, n_dates=1, test=test, std_ic=np.nan, hit_rate=hit_rate,
-                        t_nonoverlap=np.nan, n_nonoverlap=1, horizon=horizon, step=step)
+                        t_nonoverlap=np.nan, n_nonoverlap=1, horizon=horizon, step=step,
+                        currency=returns_currency(forward_returns))
     used = [date for date, ok in zip(dates, np.isfinite(ics), strict=True) if ok]
     sessions = None if stated_step is not None else session_numbers(forward_returns, used)
     lags = overlap_lags(horizon, step) if sessions is None else overlap_in(sessions, horizon)
@@ -140,4 +142,4 @@ def rank_ic(
                     p_value=tested.p_value, ci=tested.ci, n_dates=len(valid), test=tested.test,
                     std_ic=float(valid.std(ddof=1)), hit_rate=hit_rate,
                     t_nonoverlap=t_nonoverlap, n_nonoverlap=n_nonoverlap, horizon=horizon,
-                    step=step)
+                    step=step, currency=returns_currency(forward_returns))

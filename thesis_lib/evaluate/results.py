@@ -30,6 +30,13 @@ def _share(value: float) -> str:
     return f"{value:.0%}"
 
 
+
+def currency_text(currency: str | None) -> str:
+    """``"; returns in US dollars"`` / ``"; returns in local currency"``, or nothing."""
+    if currency is None:
+        return ""
+    return "; returns in US dollars" if currency == "USD" else "; returns in local currency"
+
 @dataclass(frozen=True)
 class ICResult:
     """Rank information coefficient: Spearman correlation of scores with forward returns.
@@ -64,6 +71,9 @@ class ICResult:
     n_nonoverlap: int = 0
     horizon: int | None = None
     step: int | None = None
+    currency: str | None = None
+    """``"USD"`` or ``"local"`` when the forward returns say (as :func:`forward_returns`'
+    frames do), else None."""
 
     @property
     def n_names(self) -> int:
@@ -107,7 +117,7 @@ class ICResult:
         names = f"{int(n.min())}-{int(n.max())}" if n.min() != n.max() else f"{int(n.max())}"
         return "\n".join([
             f"rank IC {_fmt(self.mean_ic)} over {self.n_dates} date(s), {names} names each"
-            f"{self._windows()}",
+            f"{self._windows()}{currency_text(self.currency)}",
             f"  {self.ci} ({self.ci.method})",
             f"  t = {_fmt(self.t_stat, '.2f')}, p = {_fmt(self.p_value, '.4f')} ({self.test})",
             f"  IC mean {_fmt(self.mean_ic)}, std {_fmt(self.std_ic, '.4f')}, "
@@ -141,7 +151,11 @@ class QuantileResult:
       ``n`` (name-dates used), ``mean_score``;
     - :attr:`spread`: mean of top minus bottom; :attr:`ci` its bootstrap interval;
       :attr:`t_stat`/:attr:`p_value` the stated :attr:`test`;
-    - :attr:`by_date`: each date's quantile means and spread.
+    - :attr:`by_date`: each date's quantile means, ``spread``, ``n`` (names in a quantile)
+      and ``note``: why a date has no spread (fewer than ``2 * q`` names, or scores all
+      equal), or what its quantiles lack (inner quantiles a tied group spans, names on
+      the middle boundary); ``""`` when there is nothing to say. The tie rule is
+      documented on :func:`~thesis_lib.evaluate.quantile_returns`.
     """
 
     table: pd.DataFrame
@@ -153,13 +167,16 @@ class QuantileResult:
     n_dates: int
     test: str
     by_date: pd.DataFrame
+    currency: str | None = None
+    """``"USD"`` or ``"local"`` when the forward returns say, else None."""
 
     def to_frame(self) -> pd.DataFrame:
         """The per-quantile table."""
         return self.table.copy()
 
     def to_text(self) -> str:
-        lines = [f"{self.q} score quantiles over {self.n_dates} date(s); 1 = lowest scores"]
+        lines = [f"{self.q} score quantiles over {self.n_dates} date(s); 1 = lowest scores"
+                 f"{currency_text(self.currency)}"]
         for quantile, row in self.table.iterrows():
             lines.append(f"  Q{quantile}: mean return {_fmt(row['mean_return'], '+.2%')} "
                          f"(n={int(row['n'])})")
@@ -167,6 +184,10 @@ class QuantileResult:
                      f"({self.ci.method})")
         lines.append(f"  t = {_fmt(self.t_stat, '.2f')}, p = {_fmt(self.p_value, '.4f')} "
                      f"({self.test})")
+        if "note" in self.by_date:
+            notes = self.by_date["note"]
+            for note, count in notes[notes != ""].value_counts(sort=False).items():
+                lines.append(f"  {count} date(s): {note}")
         return plain_lines("\n".join(lines))
 
     __str__ = to_text

@@ -109,3 +109,69 @@ def spearman_rows(x: np.ndarray, y: np.ndarray, *, min_names: int) -> RowSpearma
         p_value[computed] = np.minimum(2.0 * stats.t.sf(np.abs(t), dof), 1.0)
     return RowSpearman(rho=rho, p_value=p_value, n=n, x_constant=x_constant,
                        y_constant=y_constant)
+
+
+@dataclass(frozen=True)
+class RowQuantiles:
+    """Per-row quantile buckets: ``bucket`` (1..q, 0 for a cell in no bucket), ``n`` usable
+    cells, ``all_equal`` (at least one usable cell, all of them equal) and ``usable_row``
+    (at least ``min_names`` usable cells and two distinct values: the rows bucketed)."""
+
+    bucket: np.ndarray
+    n: np.ndarray
+    all_equal: np.ndarray
+    usable_row: np.ndarray
+
+
+def quantile_rows(values: np.ndarray, usable: np.ndarray, q: int, *,
+                  min_names: int) -> RowQuantiles:
+    """Quantile buckets 1..q of ``values`` along each row, over the ``usable`` cells.
+
+    The rule (the same one :func:`~thesis_lib.evaluate.quantile_returns` documents):
+
+    1. tied values form one group and always share a bucket;
+    2. a group whose mean 0-based sorted position is ``m`` among ``n`` usable cells sits at
+       ``u = m / (n - 1)`` in [0, 1] and goes to bucket ``ceil(u * q)`` (at least 1): the
+       bucket of :func:`pandas.qcut` for untied values;
+    3. a group exactly on an inner boundary (``u * q`` a whole number ``k``) goes to the
+       side nearer the middle: bucket ``k + 1`` when ``k < q / 2``, ``k`` when
+       ``k > q / 2``, and to no bucket when ``k = q / 2`` (even ``q``: either side would
+       break the symmetry);
+    4. the lowest group always goes to bucket 1 and the highest to bucket ``q``.
+
+    Each step maps a row's mirror image (values negated) to the mirrored buckets
+    ``q + 1 - b``, so negating the values negates a top-minus-bottom spread exactly.
+    ``u * q`` is ``2m * q / (2(n - 1))``, a quotient of whole numbers below 2**53, so a
+    boundary is hit exactly or missed by at least ``1 / (2(n - 1))``: no rounding decides
+    one. Rows with fewer than ``min_names`` usable cells or a single distinct value get no
+    buckets. Uses the one sort of :func:`sorted_average_ranks`.
+    """
+    rows, cols = values.shape
+    n = usable.sum(axis=1).astype(np.int64)
+    bucket = np.zeros(values.shape, dtype=np.int64)
+    if rows == 0 or cols == 0:
+        empty = np.zeros(rows, dtype=bool)
+        return RowQuantiles(bucket=bucket, n=n, all_equal=empty, usable_row=empty)
+    order, ranks = sorted_average_ranks(values, usable)
+    last = np.maximum(n - 1, 0)
+    first_rank = ranks[:, 0]
+    last_rank = ranks[np.arange(rows), last]
+    all_equal = (n > 0) & (first_rank == last_rank)  # one group holds every usable cell
+    usable_row = (n >= max(min_names, 2)) & ~all_equal
+    # u * q = (twice the mean 0-based position) * q / (2 (n - 1)), exactly rounded
+    scaled = (ranks - 1.0) * (2.0 * q)
+    scaled /= np.maximum(2.0 * (n - 1), 1.0)[:, None]
+    sorted_bucket = np.ceil(scaled)
+    on_edge = np.flatnonzero(sorted_bucket == scaled)  # u * q a whole number k
+    k = scaled.flat[on_edge]
+    sorted_bucket.flat[on_edge] = np.where(2.0 * k < q, k + 1.0, np.where(2.0 * k > q, k, 0.0))
+    ends = np.flatnonzero(usable_row & ((first_rank > 1.0) | (last_rank < n)))  # tied ends
+    if len(ends):
+        part = ranks[ends]
+        chosen = sorted_bucket[ends]
+        chosen[part == first_rank[ends, None]] = 1.0
+        chosen[part == last_rank[ends, None]] = float(q)
+        sorted_bucket[ends] = chosen
+    sorted_bucket[np.arange(cols) >= np.where(usable_row, n, 0)[:, None]] = 0.0
+    np.put_along_axis(bucket, order, sorted_bucket.astype(np.int64), axis=1)
+    return RowQuantiles(bucket=bucket, n=n, all_equal=all_equal, usable_row=usable_row)

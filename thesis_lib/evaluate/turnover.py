@@ -9,7 +9,7 @@ import pandas as pd
 
 from thesis_lib.evaluate._common import EvaluationError, as_panel
 from thesis_lib.evaluate.results import TurnoverResult
-from thesis_lib.evaluate.rowranks import average_ranks, spearman_rows
+from thesis_lib.evaluate.rowranks import quantile_rows, spearman_rows
 
 
 def factor_turnover(
@@ -23,8 +23,9 @@ def factor_turnover(
     ``scores``: a DataFrame date x ticker of scores as of each date, dates in order (lags
     are counted in its rows: with daily rows, ``periods=(1, 5, 21)`` is a day, a week and
     a month). Each date splits the names with a finite score into ``quantiles`` groups by
-    average rank (as :func:`~thesis_lib.evaluate.quantile_returns` does); a date with
-    fewer names than ``quantiles`` has no groups.
+    the rule of :func:`~thesis_lib.evaluate.quantile_returns` (ties share a group; the
+    lowest and highest scores are always in the bottom and top groups); a date with fewer
+    names than ``quantiles``, or a single distinct score, has no groups.
 
     - turnover of the top (bottom) quantile at date ``t`` and lag ``p``: the share of the
       names in it at ``t`` that were not in it at ``t - p`` (a name unscored at ``t - p``
@@ -50,13 +51,10 @@ def factor_turnover(
                               field="scores", hint="sort it first: scores.sort_index()")
     values = panel.to_numpy()
     usable = np.isfinite(values)
-    counts = usable.sum(axis=1)
-    ranks = average_ranks(values, usable)
-    grouped = counts >= quantiles
-    with np.errstate(invalid="ignore"):
-        bucket = np.floor((ranks - 1.0) * quantiles / np.maximum(counts, 1)[:, None]) + 1.0
-    top = (bucket >= quantiles) & usable & grouped[:, None]
-    bottom = (bucket <= 1.0) & usable & grouped[:, None]
+    found = quantile_rows(values, usable, quantiles, min_names=quantiles)
+    grouped = found.usable_row
+    top = (found.bucket == quantiles) & grouped[:, None]
+    bottom = (found.bucket == 1) & grouped[:, None]
     index = pd.Index(panel.index, name="date")
     columns = pd.Index(lags, name="period")
     frames = {name: np.full((len(panel), len(lags)), np.nan)
