@@ -85,6 +85,10 @@ def test_screen_result_table_is_compact(result: tl.ScreenResult) -> None:
     assert table.header[:5] == ["ticker", "rank", "name", "layer", "score"]
     assert "excluded by" not in table.header  # no excluded company among the top 20
     assert "materiality" in table.header and "listed" not in table.header  # gates left out
+    # a rule that adds nothing to any shown row is named under the table, not a column
+    assert "valuation" not in table.header
+    assert "0 in every row shown: equipment, consensus_layer, above_priced_layer, " \
+        "valuation" in read.paragraphs
     assert [row[0].text for row in table.rows[:3]] == ["3661.TW", "000660.KS", "TSM"]
     names = table.column("name")
     assert not any(c.numeric for c in names)
@@ -93,8 +97,11 @@ def test_screen_result_table_is_compact(result: tl.ScreenResult) -> None:
     assert tsmc.attrs["title"] == "Taiwan Semiconductor Manufacturing (ADR)"
     assert table.column("score")[0].text == "+10.28"
     assert not NEGATIVE_ZERO.search(page)
-    penalties = table.column("consensus_layer")
-    assert all(c.text == "" or c.text.startswith("-") for c in penalties)
+    wide = read_page(screen_html(result, max_rows=60)).tables[0]
+    penalties = [c.text for c in wide.column("consensus_layer")]
+    # a penalty shows with its minus sign, a zero penalty (stored as -0.0) as a blank
+    assert "-2.14" in penalties and "" in penalties
+    assert all(p == "" or (p.startswith("-") and p != "-0.00") for p in penalties)
 
 
 def test_screen_table_names_the_gate_of_excluded_rows(result: tl.ScreenResult) -> None:

@@ -75,7 +75,11 @@ def test_screen_result_shows_the_top_20_compactly(cells: list[dict[str, Any]]) -
     assert read.styles == [TABLE_CSS]
     (table,) = read.tables
     assert len(table.rows) == MAX_ROWS
-    assert read.paragraphs[-1] == f"{55 - MAX_ROWS} more rows (55 in all)"
+    assert read.paragraphs[1] == f"{55 - MAX_ROWS} more rows (55 in all)"
+    # 4 columns that are 0 in every row shown are named, not drawn: it fits the page
+    assert read.paragraphs[2] == ("0 in every row shown: equipment, consensus_layer, "
+                                  "above_priced_layer, valuation")
+    assert len(table.header) == 8
     assert read.paragraphs[0].startswith("one-layer-down v2.0.0: 50 ranked, 5 excluded")
     names = table.column("name")
     assert not any(c.numeric for c in names)  # left-aligned (the style sheet's default)

@@ -259,7 +259,8 @@ def universe_html(universe: Universe, *, max_rows: int = MAX_ROWS) -> str:
 
 def screen_html(result: ScreenResult, *, max_rows: int = MAX_ROWS) -> str:
     """A ScreenResult as a ranked table: the score as a bar and each scoring rule's
-    contribution (zero left blank); excluded companies name the gate.
+    contribution (zero left blank; a rule that is zero in every shown row is named under
+    the table instead of taking a column); excluded companies name the gate.
 
     Meant for ``ScreenResult._repr_html_``.
     """
@@ -274,15 +275,21 @@ def screen_html(result: ScreenResult, *, max_rows: int = MAX_ROWS) -> str:
     }, index=table.index)
     if "excluded_by" in table.columns and table["excluded_by"].head(max_rows).notna().any():
         shown["excluded by"] = table["excluded_by"]  # the gate, when an excluded row shows
+    # a rule that adds nothing to any shown row gets a mention, not an empty column
+    silent = [r for r in rules if not table[r].head(max_rows).fillna(0.0).astype(float).any()]
+    rules = [r for r in rules if r not in silent]
     for rule in rules:
         shown[rule] = table[rule].to_numpy(dtype=float, na_value=np.nan)
     n_pass = int(table["passed"].sum()) if "passed" in table.columns else len(table)
     title = (f"{result.pack.id} v{result.pack.version}: {n_pass} ranked, "
              f"{len(table) - n_pass} excluded")
-    return paragraph("contributions by rule add up to the score; "
-                     "result.explain(ticker) says why", bold=title) + table_html(
-        shown, bars=["score"], signed=["score", *rules], digits=2, blank_zero=rules,
-        max_rows=max_rows, titles={"name": list(table["name"])})
+    note = f"0 in every row shown: {', '.join(silent)}" if silent else ""
+    return one_style(
+        paragraph("contributions by rule add up to the score; "
+                  "result.explain(ticker) says why", bold=title),
+        table_html(shown, bars=["score"], signed=["score", *rules], digits=2,
+                   blank_zero=rules, max_rows=max_rows, titles={"name": list(table["name"])}),
+        paragraph(note) if note else "")
 
 
 def explanation_html(explanation: Explanation) -> str:
