@@ -27,10 +27,10 @@ performance = basket_performance(result, prices, since=dt.date(2026, 5, 7), top=
 stability = rank_stability(pack, universe, noise=0.1, n=200, seed=7)
 
 figures = {
-    "exposure_heatmap.png": plots.exposure_heatmap(result)[0],
-    "waterfall_000660.KS.png": plots.contribution_waterfall(result, "000660.KS")[0],
-    "basket.png": plots.basket_chart(performance)[0],
-    "stability.png": plots.stability_chart(stability)[0],
+    "exposure_heatmap.png": plots.exposure_heatmap(result),
+    "waterfall_000660.KS.png": plots.contribution_waterfall(result, "000660.KS"),
+    "basket.png": plots.basket_chart(performance),
+    "stability.png": plots.stability_chart(stability),
 }
 for name, figure in figures.items():
     path = out / name

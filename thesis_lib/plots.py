@@ -1,9 +1,11 @@
 """Figures for screens and evaluations (the optional ``plot`` extra: matplotlib).
 
-Each function builds a :class:`matplotlib.figure.Figure` directly, without pyplot, so
-it never changes the user's backend or global state and never shows anything: it
-returns the figure and its axes. Save it with ``fig.savefig("out.png")``, or let a
-notebook display it. matplotlib is imported only when a function is called; without it
+Each function returns a :class:`matplotlib.figure.Figure`. Built without pyplot, it never
+changes the user's backend or global state and never pops up a window, yet a notebook
+shows it as an image by itself (it has a PNG representation; no ``%matplotlib inline``
+needed). Save it with ``fig.savefig("out.png")``; its axes are ``fig.axes``. Pass
+``ax=`` to draw into an Axes of your own figure instead (that figure is returned).
+matplotlib is imported only when a function is called; without it
 :class:`PlotUnavailableError` says which extra to install.
 
 - :func:`exposure_heatmap`: company x layer revenue shares;
@@ -43,12 +45,12 @@ _POSITIVE, _NEGATIVE, _TOTAL = "#2e8b57", "#c0392b", "#555555"
 
 def _new_figure(width: float, height: float) -> Figure:
     try:
-        from matplotlib.figure import Figure
+        from thesis_lib._figure import ThesisFigure
     except ImportError:
         raise PlotUnavailableError(
             "plotting needs matplotlib, which is not installed",
             hint='pip install "thesis-lib[plot]"') from None
-    return Figure(figsize=(width, height), layout="constrained")
+    return ThesisFigure(figsize=(width, height), layout="constrained")
 
 
 def _target(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]:
@@ -64,7 +66,7 @@ def exposure_heatmap(
     *,
     ax: Axes | None = None,
     max_rows: int = 60,
-) -> tuple[Figure, Axes]:
+) -> Figure:
     """Company x layer revenue shares as a heat map (0 white, 1 dark blue).
 
     ``data``: a Universe (declaration order), a ScreenResult (rank order) or a screening
@@ -97,12 +99,12 @@ def exposure_heatmap(
     axes.set_yticks(range(len(frame)), labels, fontsize=7)
     axes.set_title("revenue share by layer")
     fig.colorbar(image, ax=axes, label="share of revenue", shrink=0.6)
-    return fig, axes
+    return fig
 
 
 def contribution_waterfall(
     result: ScreenResult, ticker: str, *, ax: Axes | None = None
-) -> tuple[Figure, Axes]:
+) -> Figure:
     """One company's score built rule by rule: each bar starts where the last ended.
 
     Green bars add, red bars subtract, the grey bar is the score. Gates are left out, and
@@ -140,12 +142,12 @@ def contribution_waterfall(
     place = f"rank {explanation.rank} of {explanation.of}" if explanation.rank else "excluded"
     axes.set_title(f"{explanation.ticker} ({explanation.name[:28]}): {place}", fontsize=10)
     axes.set_ylabel("contribution to score")
-    return fig, axes
+    return fig
 
 
 def basket_chart(
     performance: BasketPerformance, *, ax: Axes | None = None
-) -> tuple[Figure, Axes]:
+) -> Figure:
     """Cumulative return of the basket, the benchmark and the equal-weight universe."""
     values = performance.values
     fig, axes = _target(ax, 8.0, 4.5)
@@ -166,18 +168,28 @@ def basket_chart(
     axes.set_title(f"since {performance.since:%Y-%m-%d}: basket vs {performance.benchmark}")
     axes.legend(loc="best", fontsize=8)
     axes.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    return fig, axes
+    if ax is None:  # on the caller's axes, leave their figure's layout alone
+        fig.autofmt_xdate()
+    return fig
 
 
-def stability_chart(stability: StabilityResult, *, max_names: int = 25) -> tuple[Figure, tuple[
-        Axes, Axes]]:
+def stability_chart(
+    stability: StabilityResult,
+    *,
+    max_names: int = 25,
+    ax: tuple[Axes, Axes] | None = None,
+) -> Figure:
     """Left: the distribution of Kendall's tau. Right: how often each company is in the top N.
 
     The right panel shows the ``max_names`` best-ranked companies that ever made the top N.
+    ``ax``: the two Axes to draw the panels into (left, right).
     """
-    fig = _new_figure(11.0, 4.8)
-    left, right = fig.subplots(1, 2, width_ratios=[1.0, 1.2])
+    if ax is not None:
+        left, right = ax
+        fig: Any = left.get_figure()
+    else:
+        fig = _new_figure(11.0, 4.8)
+        left, right = fig.subplots(1, 2, width_ratios=[1.0, 1.2])
     taus = stability.taus[np.isfinite(stability.taus)]
     left.hist(taus, bins=30, color="#1f77b4", alpha=0.85)
     left.axvline(float(np.median(taus)) if taus.size else 1.0, color="black",
@@ -196,4 +208,4 @@ def stability_chart(stability: StabilityResult, *, max_names: int = 25) -> tuple
     right.set_xlim(0, 100)
     right.set_xlabel(f"share of draws in the top {stability.top}, %")
     right.set_title(f"same top {stability.top} in {stability.same_top_share:.0%} of draws")
-    return fig, (left, right)
+    return fig  # type: ignore[no-any-return]

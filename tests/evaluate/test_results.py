@@ -83,7 +83,7 @@ def test_table_html_escapes_and_draws_bars_and_heat() -> None:
     assert "y &amp; z" in page
     assert "linear-gradient" in page  # score bars
     assert "rgb(66,133,244)" in page  # a share of 1 at the dark end of the heat scale
-    assert "more rows not shown" in table_html(
+    assert "3 more rows (5 in all)" in table_html(
         pd.DataFrame({"v": np.arange(5.0)}), max_rows=2)
 
 
@@ -91,7 +91,8 @@ def test_universe_and_screen_result_render_for_notebooks() -> None:
     universe = tl.load_universe()
     page = universe_html(universe)
     assert "SK hynix" in page and "hbm" in page and "rgb(" in page
-    assert page.count("<tr>") == len(universe.companies) + 1
+    assert page.count("<tr>") == 20 + 1  # the first 20, then how many more
+    assert f"{len(universe.companies) - 20} more rows" in page
     result = tl.screen(universe, tl.load_pack())
     page = screen_html(result)
     assert "intensity" in page and "linear-gradient" in page

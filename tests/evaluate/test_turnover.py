@@ -85,7 +85,8 @@ def test_text_and_html_show_each_lag() -> None:
             "-1.000 (2 date(s))") in text
     assert "lag 2: top quantile 0.0% new" in text and "+1.000 (1 date(s))" in text
     page = result._repr_html_()
-    assert page.count("<tr>") == 3 and "top_turnover" in page and "+100.00%" in page
+    assert page.count("<tr>") == 3 and "top_turnover" in page and ">100.00%<" in page
+    assert "+100.00%" not in page  # a share of names is not a gain: no sign
     assert repr(result).startswith("<TurnoverResult quantiles=5 lag=1")
     assert result.to_frame().equals(result.table)
 

@@ -147,9 +147,10 @@ class Basket:
         columns = ["name", "layer", "tier", "score", "rank", "weight", "bound"]
         if self.rules.pure_play is None:
             columns.remove("tier")
-        shown = self.members[columns].copy()
-        shown["weight"] = shown["weight"] * 100
-        shown = shown.rename(columns={"weight": "weight %"})
-        body: str = shown.to_html(float_format=lambda v: f"{v:.2f}", na_rep="", escape=True)
+        from thesis_lib._html import table_html
+
+        shown = self.members[columns]
+        body = table_html(shown, bars=["weight"], formats={
+            "weight": ".1%", "score": ".2f", "rank": ".0f"}, max_rows=len(shown))
         notes = "".join(f"<br>{html.escape(line)}" for line in self._summary_lines())
         return f"<p><b>{html.escape(self._headline())}</b>{notes}</p>{body}"

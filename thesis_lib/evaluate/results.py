@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from thesis_lib._html import lines_html, table_html
+from thesis_lib._html import format_value, lines_html, one_style, table_html
 from thesis_lib._text import plain_lines
 from thesis_lib.evaluate._common import ConfidenceInterval
 
@@ -132,13 +132,24 @@ class ICResult:
         return f"<ICResult mean_ic={self.mean_ic:.4f} dates={self.n_dates}>"
 
     def _repr_html_(self) -> str:
-        shown = self.summary().astype(object)
-        for key in ("n_nonoverlap", "n_dates"):
-            shown[key] = int(shown[key])
-        summary = shown.to_frame("value").rename_axis("statistic")
-        return (lines_html(self.to_text().splitlines()) +
-                table_html(summary, digits=4, caption="IC summary") +
-                table_html(self.by_date, bars=["ic"], digits=4, max_rows=30))
+        stats = self.summary()
+        specs = {"mean": "+.4f", "std": ".4f", "ir": "+.2f", "t_nonoverlap": "+.2f",
+                 "n_nonoverlap": ".0f", "hit_rate": ".0%", "n_dates": ".0f"}
+        summary = pd.DataFrame(
+            {"value": [format_value(stats[k], specs.get(str(k)), digits=4)
+                       for k in stats.index]},
+            index=pd.Index([str(k) for k in stats.index], name="statistic"))
+        by_date = self.by_date.copy()
+        # one cross-section (returns over one period) has no date
+        by_date.index = pd.Index(
+            ["one period" if d is None or d is pd.NaT else
+             (f"{d:%Y-%m-%d}" if hasattr(d, "strftime") else str(d)) for d in by_date.index],
+            name=by_date.index.name or "date")
+        return one_style(lines_html(self.to_text().splitlines()),
+                         table_html(summary, caption="IC summary", max_rows=len(summary),
+                                    right=["value"]),
+                         table_html(by_date, bars=["ic"], signed=["ic"], digits=4,
+                                    formats={"n": ".0f"}))
 
 
 @dataclass(frozen=True)
@@ -197,7 +208,8 @@ class QuantileResult:
 
     def _repr_html_(self) -> str:
         return lines_html(self.to_text().splitlines()[-2:]) + table_html(
-            self.table, bars=["mean_return"], percent=["mean_return", "stderr"], digits=4)
+            self.table, bars=["mean_return"], percent=["mean_return", "stderr"],
+            signed=["mean_return"], formats={"mean_score": ".2f", "n": ".0f"}, digits=4)
 
 
 @dataclass(frozen=True)
@@ -246,7 +258,8 @@ class TurnoverResult:
     def _repr_html_(self) -> str:
         return lines_html(self.to_text().splitlines()[:1]) + table_html(
             self.table, bars=["autocorrelation"], heat=["top_turnover", "bottom_turnover"],
-            heat_range=(0.0, 1.0), percent=["top_turnover", "bottom_turnover"], digits=4)
+            heat_range=(0.0, 1.0), percent=["top_turnover", "bottom_turnover"],
+            signed=["autocorrelation"], formats={"n_dates": ".0f"}, digits=4)
 
 
 @dataclass(frozen=True)
@@ -376,14 +389,20 @@ class BasketPerformance:
                 f"currency={self.currency} excess_vs_{self.benchmark}={excess:.4f}>")
 
     def _repr_html_(self) -> str:
-        return (lines_html(self.to_text().splitlines()) +
-                table_html(self.summary.drop(columns=["label"]),
-                           bars=["cumulative_return", "excess_return"],
-                           percent=["cumulative_return", "volatility", "max_drawdown",
-                                    "excess_return", "hit_rate"]) +
-                table_html(self.holdings, bars=["return", "contribution"],
-                           percent=["weight", "local_return", "return", "contribution"],
-                           caption=f"holdings (return in {self.currency})"))
+        # returns carry a sign; volatility, drawdown, hit rate and weights do not
+        returns = ["cumulative_return", "excess_return"]
+        held = ["local_return", "return", "contribution"]
+        return one_style(
+            lines_html(self.to_text().splitlines()),
+            table_html(self.summary.drop(columns=["label"]), bars=returns,
+                       percent=[*returns, "volatility", "max_drawdown", "hit_rate"],
+                       signed=[*returns, "t_stat"], formats={"t_stat": "+.2f", "p_value": ".3f",
+                                                              "names": ".0f"}, digits=4),
+            table_html(self.holdings, bars=["return", "contribution"],
+                       percent=["weight", *held], signed=held, digits=4,
+                       formats={"score": ".2f", "start_price": ",.2f", "end_price": ",.2f",
+                                "rank": ".0f"},
+                       caption=f"holdings (return in {self.currency})"))
 
 
 @dataclass(frozen=True)
@@ -449,6 +468,11 @@ class StabilityResult:
 
     def _repr_html_(self) -> str:
         shown = self.companies[self.companies["top_frequency"] > 0]
-        return (lines_html(self.to_text().splitlines()) +
-                table_html(shown, heat=["top_frequency"], heat_range=(0.0, 1.0), digits=2) +
-                table_html(self.by_rule, bars=["mean_tau"], caption="one weight at a time"))
+        # ranks are whole numbers; the mean rank over the draws has one decimal
+        return one_style(
+            lines_html(self.to_text().splitlines()),
+            table_html(shown, heat=["top_frequency"], heat_range=(0.0, 1.0),
+                       formats={"top_frequency": ".0%", "rank": ".0f", "mean_rank": ".1f",
+                                "rank_low": ".0f", "rank_high": ".0f"}),
+            table_html(self.by_rule, bars=["mean_tau"], caption="one weight at a time",
+                       max_rows=len(self.by_rule)))

@@ -9,7 +9,7 @@ from thesis_lib.models.company import (
     Forward,
 )
 from thesis_lib.models.evidence import HALF_LIFE_DAYS, Evidence, recency_weight
-from thesis_lib.models.link import Link
+from thesis_lib.models.link import Link, Links
 from thesis_lib.models.scenario import FigureOverride, Scenario
 from thesis_lib.models.universe import Universe
 
@@ -25,6 +25,7 @@ __all__ = [
     "Layer",
     "LayerId",
     "Link",
+    "Links",
     "Scenario",
     "SupplyChain",
     "Universe",

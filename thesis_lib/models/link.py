@@ -90,6 +90,24 @@ class Link(Model):
             extras.append(usd(self.amount_usd))
         return f"{self.supplier} -> {self.customer} ({', '.join(extras)})"
 
+    def _repr_html_(self) -> str:
+        from thesis_lib._html import links_html
+
+        return links_html([self])
+
+
+class Links(tuple[Link, ...]):
+    """A tuple of links that displays as a table in a notebook (what
+    :meth:`Universe.links_of`, :meth:`~Universe.suppliers`, :meth:`~Universe.customers`
+    and :meth:`~Universe.stakes` return); otherwise a plain tuple."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        from thesis_lib._html import links_html
+
+        return links_html(self, caption=f"{len(self)} link(s)")
+
 
 def walk(
     links: tuple[Link, ...],

@@ -19,7 +19,7 @@ from thesis_lib.models._base import Model
 from thesis_lib.models.chain import SupplyChain
 from thesis_lib.models.company import Company
 from thesis_lib.models.evidence import HALF_LIFE_DAYS, Evidence, claim_weights, support
-from thesis_lib.models.link import Link, walk
+from thesis_lib.models.link import Link, Links, walk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -205,27 +205,27 @@ class Universe(Model):
         return frame
 
     # -- company links -------------------------------------------------------------------
-    def links_of(self, ticker: str) -> tuple[Link, ...]:
+    def links_of(self, ticker: str) -> Links:
         """Every link in which ``ticker`` is the supplier (or investor) or the customer."""
         self.company(ticker)
-        return tuple(lk for lk in self.links if ticker in (lk.supplier, lk.customer))
+        return Links(lk for lk in self.links if ticker in (lk.supplier, lk.customer))
 
-    def suppliers(self, ticker: str, depth: int = 1) -> tuple[Link, ...]:
+    def suppliers(self, ticker: str, depth: int = 1) -> Links:
         """``supplies`` links into ``ticker`` and, up to ``depth`` steps, into its suppliers.
 
         ``universe.suppliers("NVDA")`` gives Nvidia's HBM, foundry and packaging
         suppliers; ``depth=2`` adds who supplies them (Hanmi's bonders for SK hynix).
         """
-        return tuple(link for _, link in self.link_path(ticker, depth, down=True))
+        return Links(link for _, link in self.link_path(ticker, depth, down=True))
 
-    def customers(self, ticker: str, depth: int = 1) -> tuple[Link, ...]:
+    def customers(self, ticker: str, depth: int = 1) -> Links:
         """``supplies`` links out of ``ticker`` and, up to ``depth`` steps, its customers'."""
-        return tuple(link for _, link in self.link_path(ticker, depth, down=False))
+        return Links(link for _, link in self.link_path(ticker, depth, down=False))
 
-    def stakes(self, ticker: str) -> tuple[Link, ...]:
+    def stakes(self, ticker: str) -> Links:
         """``stake`` links held in ``ticker`` (its investors) and by it (its holdings)."""
         self.company(ticker)
-        return tuple(lk for lk in self.links
+        return Links(lk for lk in self.links
                      if lk.kind == "stake" and ticker in (lk.supplier, lk.customer))
 
     def link_path(

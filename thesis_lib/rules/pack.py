@@ -301,6 +301,11 @@ class RulePack(Model):
     def __hash__(self) -> int:
         return hash(self.model_dump_json())
 
+    def _repr_html_(self) -> str:
+        from thesis_lib._html import pack_html
+
+        return pack_html(self)
+
     # -- access -------------------------------------------------------------------------
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id; :class:`RuleError` with close matches if unknown."""

@@ -11,7 +11,6 @@ value; missing values take no part in them.
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -486,7 +485,6 @@ class Explanation:
         return explanation_text(self, self.result)
 
     def _repr_html_(self) -> str:
-        head = html.escape(str(self).splitlines()[0])
-        body: str = self.table.to_html(
-            index=False, float_format=lambda v: f"{v:.3f}", na_rep="missing")
-        return f"<p><b>{head}</b></p>" + body
+        from thesis_lib._html import explanation_html
+
+        return explanation_html(self)

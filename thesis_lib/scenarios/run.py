@@ -70,6 +70,11 @@ class ScenarioReport:
                              f"{row.scenario_weight:.2%}")
         return plain_lines("\n".join(lines))
 
+    def _repr_html_(self) -> str:
+        from thesis_lib._html import scenario_report_html
+
+        return scenario_report_html(self, describe_changes(self.scenario))
+
 
 @dataclass(frozen=True, eq=False)
 class ScenarioRun:
@@ -114,6 +119,12 @@ class ScenarioRun:
         head = (f"{len(self.reports)} scenario(s) against pack {pack.id} v{pack.version}, "
                 f"top {self.top} of {int((~self.base.excluded_mask).sum())} ranked")
         return plain_lines("\n\n".join([head, *(str(r) for r in self.reports)]))
+
+    def _repr_html_(self) -> str:
+        from thesis_lib._html import scenario_run_html
+
+        return scenario_run_html(
+            self, {r.scenario.id: describe_changes(r.scenario) for r in self.reports})
 
 
 def run_scenarios(
