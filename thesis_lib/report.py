@@ -79,6 +79,7 @@ h2{border-bottom:2px solid #0b3d91;padding-bottom:4px;margin-top:28px}
 table.report{border-collapse:collapse;font-size:13px;width:100%}
 table.report th,table.report td{padding:3px 8px;border-bottom:1px solid #e5e5e5;
 text-align:left;vertical-align:top}
+table.report td.date{white-space:nowrap}
 table.report td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 details summary{cursor:pointer;color:#0b3d91;font-weight:600}
 details pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;border-radius:4px;
@@ -264,8 +265,11 @@ def _timeline_svg(items: Sequence[Any]) -> str:
            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
            'font-family="sans-serif" font-size="11"><title>evidence timeline</title>',
            f'<line x1="{pad}" y1="45" x2="{width - pad}" y2="45" stroke="#57606a"/>',
-           f'<text x="{pad}" y="75" fill="#57606a">{first}</text>',
-           f'<text x="{width - pad}" y="75" text-anchor="end" fill="#57606a">{last}</text>']
+           *([f'<text x="{width / 2}" y="75" text-anchor="middle" fill="#57606a">{first}'
+              "</text>"] if first == last else
+             [f'<text x="{pad}" y="75" fill="#57606a">{first}</text>',
+              f'<text x="{width - pad}" y="75" text-anchor="end" fill="#57606a">{last}'
+              "</text>"])]
     same_day = Counter(item.date for item in items)
     seen: Counter[Any] = Counter()
     for item in items:  # claims of one day side by side around it
@@ -297,7 +301,8 @@ def _evidence(universe: Universe) -> str:
                  "<th>source</th></tr></thead><tbody>")
     for item in reversed(items):
         about = ", ".join([*item.layers, *item.companies])
-        parts.append(f"<tr><td>{item.date}</td><td>{_t(item.claim)}</td><td>{_t(about)}</td>"
+        parts.append(f'<tr><td class="date">{item.date}</td><td>{_t(item.claim)}</td>'
+                     f"<td>{_t(about)}</td>"
                      f'<td class="{item.direction}">{item.direction}</td>'
                      f'<td class="num">{item.strength:.2f}</td><td>{_t(item.source)}</td></tr>')
     parts.append("</tbody></table></section>")
@@ -311,6 +316,8 @@ def _market(result: ScreenResult) -> str:
                 "offline, on the universe's own figures.</p></section>")
     status = market.status.copy()
     status.index = status.index.astype("string").rename("ticker")
+    first = [c for c in ("status", "as_of", "source") if c in status.columns]
+    status = status[first + [c for c in status.columns if c not in first]]  # reason last
     return ('<section id="market"><h2>Market data status</h2>'
             f"<p>{_t(market.summary())}</p>"
             + "".join(f"<p class=\"muted\">{_t(n)}</p>" for n in market.notes)
