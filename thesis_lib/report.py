@@ -83,7 +83,22 @@ table.report td.date{white-space:nowrap}
 table.report td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 details summary{cursor:pointer;color:#0b3d91;font-weight:600}
 details pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;border-radius:4px;
-font-size:12px;width:min(860px,75vw)}
+font-size:12px;max-width:960px}
+.rows{font-size:13px}
+.rows .head,.rows summary{display:grid;gap:0 12px;padding:3px 4px;
+border-bottom:1px solid #e5e5e5;align-items:start}
+.rows.ranked .head,.rows.ranked summary{grid-template-columns:2.5em 9.5em 16em 12em 5em 1fr}
+.rows.excluded .head,.rows.excluded summary{grid-template-columns:2.5em 9.5em 16em 1fr}
+.rows .head{font-weight:600}
+.rows summary{color:inherit;font-weight:normal;list-style:none}
+.rows summary::-webkit-details-marker{display:none}
+.rows summary:hover{background:#f6f8fa}
+.rows .ticker{color:#0b3d91;font-weight:600}
+.rows .ticker::before{content:"\\25B8\\a0"}
+.rows details[open] .ticker::before{content:"\\25BE\\a0"}
+.rows .num{text-align:right;font-variant-numeric:tabular-nums}
+.rows details[open] summary{background:#eef2f8}
+.rows pre{margin:4px 0 10px 2.5em}
 .thesis{white-space:pre-wrap;background:#f6f8fa;padding:10px;border-left:4px solid #0b3d91}
 .disclaimer{background:#fff8c5;border:1px solid #d4a72c;padding:10px;margin-top:24px}
 .muted{color:#57606a}
@@ -121,10 +136,13 @@ def _thesis(result: ScreenResult) -> str:
     return "".join(parts)
 
 
-def _explanation_block(result: ScreenResult, ticker: str, label: str) -> str:
+def _company(result: ScreenResult, ticker: str, cls: str, cells: Sequence[str]) -> str:
+    """One company as a ``<details>``: its row is the summary (click to open), its
+    explanation the body, full width below the row."""
     text = explanation_text(result.explain(ticker), result)
-    return (f'<details id="{_t(_anchor(ticker))}" class="explanation"><summary>{label}'
-            f"</summary><pre>{_t(text)}</pre></details>")
+    row = "".join(cells)
+    return (f'<details class="{cls}" id="{_t(_anchor(ticker))}" data-ticker="{_t(ticker)}">'
+            f"<summary>{row}</summary><pre>{_t(text)}</pre></details>")
 
 
 def _ranking(result: ScreenResult) -> str:
@@ -135,36 +153,36 @@ def _ranking(result: ScreenResult) -> str:
     top = max((abs(float(scores.at[t, "score"])) for t in ranked), default=0.0)
     parts = ['<section id="ranking"><h2>Ranking</h2>',
              f'<p class="muted">{len(ranked)} ranked, {len(excluded)} excluded. Click a '
-             "ticker for its explanation: each rule's contribution, its why and the "
+             "company for its explanation: each rule's contribution, its why and the "
              "figures behind it.</p>",
-             '<table class="report" id="ranking-table"><thead><tr><th>#</th><th>company</th>'
-             "<th>name</th><th>layers</th><th>score</th><th>top rules</th></tr></thead>"
-             "<tbody>"]
+             '<div class="rows ranked" id="ranking-table"><div class="head"><span>#</span>'
+             "<span>company</span><span>name</span><span>layers</span>"
+             '<span class="num">score</span><span>top rules</span></div>']
     for ticker in ranked:
         score = float(scores.at[ticker, "score"])
         share = 0.0 if top <= 0 or not math.isfinite(score) else min(abs(score) / top, 1.0)
         color = "#b7e1c1" if score >= 0 else "#f3b8b8"
-        bar = (f"background:linear-gradient(90deg,{color} {share * 100:.1f}%,"
+        bar = (f"background:linear-gradient(270deg,{color} {share * 100:.1f}%,"
                f"transparent {share * 100:.1f}%)")
         name = "" if names is None else _t(names.loc[ticker])
-        parts.append(
-            f'<tr class="company" data-ticker="{_t(ticker)}">'
-            f'<td class="num">{int(scores.at[ticker, "rank"])}</td>'
-            f"<td>{_explanation_block(result, ticker, _t(ticker))}</td>"
-            f"<td>{name}</td><td>{_t(layers_label(frame, ticker, 30))}</td>"
-            f'<td class="num" style="{bar}">{score:+.2f}</td>'
-            f"<td>{_t(top_rules(contributions.loc[ticker], 80))}</td></tr>")
-    parts.append("</tbody></table>")
+        parts.append(_company(result, ticker, "company", [
+            f'<span class="num">{int(scores.at[ticker, "rank"])}</span>',
+            f'<span class="ticker">{_t(ticker)}</span>', f"<span>{name}</span>",
+            f"<span>{_t(layers_label(frame, ticker, 30))}</span>",
+            f'<span class="num" style="{bar}">{score:+.2f}</span>',
+            f"<span>{_t(top_rules(contributions.loc[ticker], 80))}</span>"]))
+    parts.append("</div>")
     if excluded:
-        parts.append('<h3>Excluded</h3><table class="report" id="excluded-table"><thead><tr>'
-                     "<th>company</th><th>name</th><th>excluded by</th></tr></thead><tbody>")
+        parts.append('<h3>Excluded</h3><div class="rows excluded" id="excluded-table">'
+                     '<div class="head"><span></span><span>company</span><span>name</span>'
+                     "<span>excluded by</span></div>")
         for ticker in excluded:
             name = "" if names is None else _t(names.loc[ticker])
-            parts.append(
-                f'<tr class="excluded" data-ticker="{_t(ticker)}">'
-                f"<td>{_explanation_block(result, ticker, _t(ticker))}</td><td>{name}</td>"
-                f"<td>{_t(scores.at[ticker, 'excluded_by'])}</td></tr>")
-        parts.append("</tbody></table>")
+            parts.append(_company(result, ticker, "excluded", [
+                '<span class="num">-</span>', f'<span class="ticker">{_t(ticker)}</span>',
+                f"<span>{name}</span>",
+                f"<span>{_t(scores.at[ticker, 'excluded_by'])}</span>"]))
+        parts.append("</div>")
     parts.append("</section>")
     return "".join(parts)
 

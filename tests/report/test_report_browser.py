@@ -63,7 +63,7 @@ class Dom(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        if tag == "tr" and a.get("class") == "company":
+        if tag == "details" and a.get("class") == "company":
             self.rows.append(str(a["data-ticker"]))
         if tag == "details":
             ident = str(a.get("id") or "")
