@@ -67,12 +67,15 @@ _LAZY: dict[str, str] = {
     "ScreenResult": "thesis_lib.rules",
     "load_pack": "thesis_lib.rules",
     "validate_pack": "thesis_lib.rules",
+    "ReportError": "thesis_lib.report",
+    "report_html": "thesis_lib.report",
+    "write_report": "thesis_lib.report",
     "ScenarioRun": "thesis_lib.scenarios",
     "run_scenarios": "thesis_lib.scenarios",
 }
 _SUBMODULES = frozenset({
     "basket", "cli", "errors", "evaluate", "frame", "loading", "market", "models",
-    "pipeline", "plots", "provenance", "rules", "scenarios", "testing", "watch",
+    "pipeline", "plots", "provenance", "report", "rules", "scenarios", "testing", "watch",
 })
 
 if TYPE_CHECKING:
@@ -101,6 +104,7 @@ if TYPE_CHECKING:
         Universe,
     )
     from thesis_lib.pipeline import screen
+    from thesis_lib.report import ReportError, report_html, write_report
     from thesis_lib.rules import (
         Expectation,
         Explanation,
@@ -152,6 +156,7 @@ __all__ = [
     "Problem",
     "ProviderUnavailableError",
     "RateLimitError",
+    "ReportError",
     "Rule",
     "RuleError",
     "RulePack",
@@ -173,10 +178,12 @@ __all__ = [
     "load_pack",
     "load_scenarios",
     "load_universe",
+    "report_html",
     "run_scenarios",
     "save_universe",
     "screen",
     "validate_pack",
     "validate_scenarios",
     "validate_universe",
+    "write_report",
 ]

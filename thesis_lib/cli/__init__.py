@@ -12,6 +12,8 @@ Every command is a few calls a notebook user could make too::
     thesis scenarios [PACK] [--file SCENARIOS.toml] [--top N] [--universe FILE]
     thesis watch WATCHLIST.toml [--state DIR] [--format FORMAT] [--no-fail-on-alert]
     thesis test PACK...
+    thesis report -o FILE.html [--universe FILE] [--pack NAME|FILE] [--prices SOURCE]
+                  [--basket] [--title TEXT] [--force]
 
 Exit status: 0 success; 1 an error (a bad file, an unknown ticker or pack, invalid
 files for ``validate``, failed expectations for ``test``); 2 bad command-line usage;
@@ -130,6 +132,7 @@ examples:
   thesis scenarios                          what would change the built-in ranking
   thesis validate my-universe.toml my-pack.toml
   thesis watch examples/watchlist.toml      a diff against the last run; exit 3 on alerts
+  thesis report -o report.html              one HTML file to open or send, offline
 
 exit status: 0 ok, 1 error, 2 usage, 3 watch alerts fired. --debug shows tracebacks.
 """
@@ -266,6 +269,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="watch")
 
     p = sub.add_parser(
+        "report", parents=[common],
+        help="write one self-contained HTML report of a screen (offline by default)",
+        description=_fill(
+            "Screen as `thesis screen` does and write one HTML file with the thesis and "
+            "its rules, the ranking with each company's explanation, the supply chain, "
+            "the evidence timeline, the market-data status (with --prices), the basket "
+            "(with --basket) and the data disclaimer. The file needs no network and no "
+            "other file: open it in a browser or send it as an attachment."))
+    _data_options(p)
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="the HTML file to write (e.g. report.html)")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    p.add_argument("--basket", action="store_true",
+                   help="add the basket the pack's [basket] rules build from the ranking")
+    p.add_argument("--title", metavar="TEXT",
+                   help="the report's heading (default: the pack's id and version)")
+    p.set_defaults(handler="report")
+
+    p = sub.add_parser(
         "test", parents=[common],
         help="check rule packs against their [[expect]] entries",
         description="Run each pack's expectations ('MU ranks above NVDA', ...) and report "
@@ -281,6 +303,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], Output]]:
     from thesis_lib.cli._layers import layers_command
     from thesis_lib.cli._links import links_command
     from thesis_lib.cli._packtest import packtest_command
+    from thesis_lib.cli._report import report_command
     from thesis_lib.cli._scenarios import scenarios_command
     from thesis_lib.cli._screen import explain_command, screen_command
     from thesis_lib.cli._validate import validate_command
@@ -288,7 +311,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], Output]]:
 
     return {"screen": screen_command, "explain": explain_command,
             "validate": validate_command, "layers": layers_command, "links": links_command,
-            "scenarios": scenarios_command,
+            "scenarios": scenarios_command, "report": report_command,
             "watch": watch_command, "test": packtest_command}
 
 
