@@ -135,15 +135,30 @@ exit status: 0 ok, 1 error, 2 usage, 3 watch alerts fired. --debug shows traceba
 """
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: prints ``thesis-lib <version>``, reading the installed metadata only
+    when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from thesis_lib import __version__
+
+        sys.stdout.write(f"thesis-lib {__version__}\n")  # stdout, as argparse's own does
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``thesis`` argument parser."""
-    from thesis_lib import __version__
-
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="thesis", formatter_class=raw, epilog=MAIN_EPILOG,
         description="Screen listed companies against an investment thesis written as code.")
-    parser.add_argument("--version", action="version", version=f"thesis-lib {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="show the installed version and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     # The same flag after the command (`thesis screen --debug`), without resetting it.
     common = argparse.ArgumentParser(add_help=False)
