@@ -11,6 +11,7 @@ Every command is a few calls a notebook user could make too::
     thesis links TICKER [--down N | --up N] [--universe FILE]
     thesis scenarios [PACK] [--file SCENARIOS.toml] [--top N] [--universe FILE]
     thesis watch WATCHLIST.toml [--state DIR] [--format FORMAT] [--no-fail-on-alert]
+                 [--keep N]
     thesis test PACK...
 
 Exit status: 0 success; 1 an error (a bad file, an unknown ticker or pack, invalid
@@ -116,7 +117,9 @@ exit status:
 
 Snapshots are saved in --state (default: <watchlist id>-snapshots next to the
 watchlist file), one JSON file per run named by its UTC time; they are written
-atomically and never overwritten. A damaged newest snapshot is reported, left in
+atomically and never overwritten. After saving, the run removes this watchlist's
+oldest snapshots beyond the newest N (--keep N, else `keep = N` in the watchlist,
+else 100), and says how many. A damaged newest snapshot is reported, left in
 place, and the run starts a new baseline. The file format is described in
 `python -c "import thesis_lib.watch; help(thesis_lib.watch)"`.
 """
@@ -278,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 0 even when alerts fire")
     p.add_argument("--no-save", action="store_true",
                    help="compare with the last snapshot without saving a new one")
+    p.add_argument("--keep", metavar="N", type=_positive,
+                   help="keep the newest N snapshots of this watchlist, removing older ones "
+                        "after saving (default: the watchlist's keep, else 100)")
     p.set_defaults(handler="watch")
 
     p = sub.add_parser(
