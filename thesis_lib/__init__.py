@@ -16,6 +16,7 @@ from thesis_lib.errors import (
     DataError,
     EvaluationError,
     ExpressionError,
+    HypothesisUnavailableError,
     MarketDataError,
     MissingDataError,
     MissingFxError,
@@ -30,7 +31,24 @@ from thesis_lib.errors import (
     ThesisError,
 )
 
-__version__ = "0.1.0.dev0"
+DISTRIBUTION = "thesis-lib"
+"""The name thesis-lib is installed under (``pip install thesis-lib``)."""
+
+UNKNOWN_VERSION = "0+unknown"
+"""``__version__`` when the package is imported from a source tree that was never installed
+(no distribution metadata to read the version from)."""
+
+
+def _installed_version() -> str:
+    """The version in the installed distribution's metadata (``pyproject.toml`` is the one
+    place it is written), or :data:`UNKNOWN_VERSION` when thesis-lib is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return UNKNOWN_VERSION
+
 
 # Everything else loads on first use (PEP 562), so `import thesis_lib` and
 # `thesis --help` stay quick: the tour needs the models, loading, rules and the pipeline,
@@ -79,6 +97,8 @@ _SUBMODULES = frozenset({
 })
 
 if TYPE_CHECKING:
+    __version__: str
+
     from thesis_lib.basket import Basket, BasketRules, build_basket, load_basket_rules
     from thesis_lib.loading import (
         load_chain,
@@ -118,6 +138,10 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read on first use: importing thesis_lib reads no metadata
+        found = _installed_version()
+        globals()[name] = found
+        return found
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value  # later lookups skip this function
@@ -128,7 +152,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, *_SUBMODULES})
+    return sorted({*globals(), *_LAZY, *_SUBMODULES, "__version__"})
 
 
 __all__ = [
@@ -146,6 +170,7 @@ __all__ = [
     "ExpressionError",
     "Financials",
     "Forward",
+    "HypothesisUnavailableError",
     "Layer",
     "Link",
     "Links",

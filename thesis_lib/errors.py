@@ -35,6 +35,7 @@ __all__ = [
     "DataError",
     "EvaluationError",
     "ExpressionError",
+    "HypothesisUnavailableError",
     "MarketDataError",
     "MissingDataError",
     "MissingFxError",
@@ -214,6 +215,33 @@ class MissingFxError(EvaluationError):
 
 class PlotUnavailableError(ThesisError):
     """A plot was asked for but matplotlib (the ``plot`` extra) is not installed."""
+
+
+class HypothesisUnavailableError(ThesisError, ModuleNotFoundError):
+    """The property checks or strategies of :mod:`thesis_lib.testing` were imported but
+    hypothesis (the ``testing`` extra) is not installed.
+
+    Also a :class:`ModuleNotFoundError` (``name`` is ``"hypothesis"``), so code that skips
+    on a missing module (for example ``pytest.importorskip``) still does.
+    """
+
+
+TESTING_HINT = ('pip install "thesis-lib[dev]" for everything the examples and tests use, '
+                'or pip install "thesis-lib[testing]" for these checks only')
+"""How to install what :mod:`thesis_lib.testing`'s property checks and strategies need."""
+
+
+def hypothesis_missing(exc: ModuleNotFoundError) -> ImportError:
+    """The error to raise when importing hypothesis failed with ``exc``: a
+    :class:`HypothesisUnavailableError` with the install hint when hypothesis itself is
+    missing, ``exc`` unchanged when something else is (a broken installation)."""
+    if (exc.name or "").split(".")[0] != "hypothesis":
+        return exc
+    error = HypothesisUnavailableError(
+        "the property checks (assert_monotone, assert_bounded, ...) and strategies of "
+        "thesis_lib.testing need hypothesis, which is not installed", hint=TESTING_HINT)
+    error.name = "hypothesis"
+    return error
 
 
 class MarketDataError(ThesisError):

@@ -11,6 +11,7 @@ Every command is a few calls a notebook user could make too::
     thesis links TICKER [--down N | --up N] [--universe FILE]
     thesis scenarios [PACK] [--file SCENARIOS.toml] [--top N] [--universe FILE]
     thesis watch WATCHLIST.toml [--state DIR] [--format FORMAT] [--no-fail-on-alert]
+                 [--keep N]
     thesis test PACK...
     thesis report -o FILE.html [--universe FILE] [--pack NAME|FILE] [--prices SOURCE]
                   [--basket] [--title TEXT] [--force]
@@ -118,7 +119,9 @@ exit status:
 
 Snapshots are saved in --state (default: <watchlist id>-snapshots next to the
 watchlist file), one JSON file per run named by its UTC time; they are written
-atomically and never overwritten. A damaged newest snapshot is reported, left in
+atomically and never overwritten. After saving, the run removes this watchlist's
+oldest snapshots beyond the newest N (--keep N, else `keep = N` in the watchlist,
+else 100), and says how many. A damaged newest snapshot is reported, left in
 place, and the run starts a new baseline. The file format is described in
 `python -c "import thesis_lib.watch; help(thesis_lib.watch)"`.
 """
@@ -138,15 +141,30 @@ exit status: 0 ok, 1 error, 2 usage, 3 watch alerts fired. --debug shows traceba
 """
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: prints ``thesis-lib <version>``, reading the installed metadata only
+    when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from thesis_lib import __version__
+
+        sys.stdout.write(f"thesis-lib {__version__}\n")  # stdout, as argparse's own does
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``thesis`` argument parser."""
-    from thesis_lib import __version__
-
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="thesis", formatter_class=raw, epilog=MAIN_EPILOG,
         description="Screen listed companies against an investment thesis written as code.")
-    parser.add_argument("--version", action="version", version=f"thesis-lib {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="show the installed version and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     # The same flag after the command (`thesis screen --debug`), without resetting it.
     common = argparse.ArgumentParser(add_help=False)
@@ -266,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 0 even when alerts fire")
     p.add_argument("--no-save", action="store_true",
                    help="compare with the last snapshot without saving a new one")
+    p.add_argument("--keep", metavar="N", type=_positive,
+                   help="keep the newest N snapshots of this watchlist, removing older ones "
+                        "after saving (default: the watchlist's keep, else 100)")
     p.set_defaults(handler="watch")
 
     p = sub.add_parser(

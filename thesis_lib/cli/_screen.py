@@ -30,8 +30,6 @@ from thesis_lib.rules.render import (
     top_rules,
 )
 
-DISCLAIMER = "Exposure figures are illustrative estimates, not investment advice."
-
 
 @dataclass(frozen=True)
 class Screened:
@@ -118,7 +116,9 @@ def _footer(screened: Screened, shown: int) -> list[str]:
             + (f"; showing {shown}" if shown < total else "") + ".",
             f"Pack {plain(result.pack.id)} v{plain(result.pack.version)}, "
             f"universe {plain(screened.universe_label)}"
-            + (" with market data" if screened.priced else "") + ".", DISCLAIMER]
+            + (" with market data" if screened.priced else "") + ".",
+            # Only the built-in data's figures are thesis-lib's estimates.
+            *([screened.universe.disclaimer] if screened.universe.disclaimer else [])]
 
 
 def _csv(screened: Screened, tickers: Sequence[str]) -> str:

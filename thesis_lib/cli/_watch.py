@@ -223,7 +223,15 @@ def render_text(run: Any) -> str:
         lines += ["", *_basket_lines(run)]
     if run.saved_path is not None:
         lines += ["", f"saved {run.saved_path}"]
+        if run.pruned:
+            lines.append(_pruned_line(run))
     return "\n".join(lines) + "\n"
+
+
+def _pruned_line(run: Any) -> str:
+    n = len(run.pruned)
+    return (f"removed {n} old snapshot{'s' if n != 1 else ''} of {run.watchlist.id} "
+            f"(keeping the newest {run.keep})")
 
 
 def _rows(run: Any, tickers: Sequence[str]) -> list[dict[str, Any]]:
@@ -246,6 +254,8 @@ def render_json(run: Any, status: int) -> str:
         "previous": None if run.previous is None else {
             "path": str(run.previous_path), "taken_at": run.previous.taken_at.isoformat()},
         "saved": str(run.saved_path) if run.saved_path else None,
+        "keep": run.keep,
+        "pruned": [str(path) for path in run.pruned],
         **run.diff.to_dict(),
         "shown": _rows(run, tickers),
         "basket": _basket_json(run),
@@ -284,6 +294,8 @@ def render_markdown(run: Any) -> str:
     parts += ["", f"### Top {run.watchlist.top}", "",
               markdown_table(["#", "ticker", "name", "layer", "score"], rows, align="rlllr")]
     parts += _basket_markdown(run)
+    if run.pruned:
+        parts += ["", _upper_first(_pruned_line(run)) + "."]
     return "\n".join(parts) + "\n"
 
 
@@ -291,7 +303,7 @@ def watch_command(args: argparse.Namespace) -> Output:
     from thesis_lib.watch import load_watchlist, run_watch
 
     watchlist = load_watchlist(args.watchlist)
-    run = run_watch(watchlist, args.state, save=not args.no_save)
+    run = run_watch(watchlist, args.state, save=not args.no_save, keep=args.keep)
     for message in run.notes:
         note(message)
     status = EXIT_ALERTS if run.fired and args.fail_on_alert else 0

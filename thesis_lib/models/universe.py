@@ -24,6 +24,14 @@ from thesis_lib.models.link import Link, Links, walk
 if TYPE_CHECKING:
     import pandas as pd
 
+BUILTIN_UNIVERSE_IDS: frozenset[str] = frozenset({"ai-compute-2026"})
+"""The ids of the universes shipped in ``thesis_lib/data`` (the names
+:data:`thesis_lib.loading.BUILTIN_UNIVERSES` loads them by)."""
+
+DATA_DISCLAIMER = "Exposure figures are illustrative estimates, not investment advice."
+"""What goes with the built-in data wherever it is shown: its figures are thesis-lib's
+estimates, to be checked before anyone invests."""
+
 
 class Universe(Model):
     """Companies plus the supply chain, company links and evidence, validated as a whole.
@@ -296,9 +304,26 @@ class Universe(Model):
 
         return build_frame(self)
 
+    @property
+    def builtin_data(self) -> bool:
+        """True for a built-in universe, and for copies of it that keep its id (saved,
+        filtered or edited): its figures are thesis-lib's illustrative estimates. False for
+        a universe of your own (any other id)."""
+        return self.id in BUILTIN_UNIVERSE_IDS
+
+    @property
+    def disclaimer(self) -> str | None:
+        """:data:`DATA_DISCLAIMER` for built-in data (:attr:`builtin_data`), None for a
+        universe of your own: the disclaimer is about thesis-lib's figures, not yours."""
+        return DATA_DISCLAIMER if self.builtin_data else None
+
     def to_toml(self) -> str:
         """This universe as a self-contained TOML document (chain, links and evidence
-        inline) that :func:`~thesis_lib.load_universe` reads back equal."""
+        inline) that :func:`~thesis_lib.load_universe` reads back equal.
+
+        The header comment is neutral for a universe of your own; a copy of the built-in
+        universe keeps a note that its figures come from thesis-lib's built-in data, with
+        the disclaimer."""
         from thesis_lib import _toml
 
         doc: dict[str, Any] = self.model_dump(mode="python", exclude_none=True)
@@ -311,11 +336,12 @@ class Universe(Model):
             ordered["links"] = links
         if evidence:
             ordered["evidence"] = evidence
-        return _toml.dumps(
-            ordered,
-            header="thesis-lib universe. Exposure shares are estimates: each carries its "
-            "source\nand as-of date. Illustrative, not investment advice.",
-        )
+        header = "thesis-lib universe (chain, links and evidence inline)."
+        if self.builtin_data:
+            header += (f"\nSaved from thesis-lib's built-in data ({self.id}).\n"
+                       f"{DATA_DISCLAIMER}\nEach figure carries its source and as-of date: "
+                       "check them before anyone invests.")
+        return _toml.dumps(ordered, header=header)
 
     def _repr_html_(self) -> str:
         from thesis_lib._html import universe_html

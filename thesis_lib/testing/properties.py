@@ -32,11 +32,9 @@ from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-from hypothesis import strategies as st
 
 from thesis_lib._suggest import did_you_mean
-from thesis_lib.errors import RuleError, ThesisError
+from thesis_lib.errors import RuleError, ThesisError, hypothesis_missing
 from thesis_lib.frame import (
     AI_EXPOSURE_PREFIX,
     EXPOSURE_PREFIX,
@@ -55,6 +53,14 @@ from thesis_lib.rules.functions import FUNCTIONS
 from thesis_lib.rules.pack import RulePack, load_pack
 from thesis_lib.rules.screen import EXCLUDED, FAILED, ScreenResult
 from thesis_lib.testing.strategies import _frames_for_checks
+
+# The testing extra: without it, say how to install it (not a bare ModuleNotFoundError).
+try:
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import strategies as st
+except ModuleNotFoundError as _missing:
+    raise hypothesis_missing(_missing) from None
+
 
 __all__ = [
     "PackPropertyError",

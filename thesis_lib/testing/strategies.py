@@ -27,10 +27,8 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
 import pandas as pd
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 
-from thesis_lib.errors import ThesisError
+from thesis_lib.errors import ThesisError, hypothesis_missing
 from thesis_lib.frame import (
     AI_EXPOSURE_PREFIX,
     CUSTOMERS_IN_PREFIX,
@@ -55,6 +53,14 @@ from thesis_lib.models import (
     SupplyChain,
     Universe,
 )
+
+# The testing extra: without it, say how to install it (not a bare ModuleNotFoundError).
+try:
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+except ModuleNotFoundError as _missing:
+    raise hypothesis_missing(_missing) from None
+
 
 if TYPE_CHECKING:
     from thesis_lib.rules.pack import RulePack

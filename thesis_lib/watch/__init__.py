@@ -9,6 +9,7 @@ A watchlist is a TOML file::
     pack = "one-layer-down"           # a built-in pack, or a file (relative to this one)
     top = 10                          # how many names to track
     always_show = ["NVDA", "MU"]      # shown (and tracked for moves) wherever they rank
+    keep = 100                        # snapshots to keep (the newest; default 100)
 
     [prices]                          # optional; `prices = "yfinance"` is short for this
     source = "data/prices.csv"        # "yfinance" (needs the market extra) or a price file
@@ -54,7 +55,10 @@ A run (:func:`run_watch`, or ``thesis watch FILE``) screens, compares with the n
 snapshot in the state folder (``<id>-snapshots`` next to the file unless told
 otherwise), and saves a new snapshot (:class:`SnapshotStore`: one JSON file per run,
 named by its UTC time, written atomically and never overwritten; a failed run writes
-nothing). The first run is a baseline: nothing to compare, no alerts. A damaged newest
+nothing). After saving, it removes the watchlist's oldest snapshots beyond the newest
+``keep`` (``thesis watch --keep N`` overrides the file): never the one just saved, an
+unreadable one it reported, one dated in the future, or another watchlist's files.
+The first run is a baseline: nothing to compare, no alerts. A damaged newest
 snapshot is reported, left in place, and the run starts a new baseline. The newest
 snapshot is the one with the latest recorded time (the UTC time in its name, its
 ``taken_at``); a snapshot dated after the run (by more than five minutes) was written
@@ -93,7 +97,9 @@ from thesis_lib.watch.model import (
 from thesis_lib.watch.parse import load_watchlist, parse_watchlist
 from thesis_lib.watch.run import WatchRun, default_state_dir, run_watch, screen_watchlist
 from thesis_lib.watch.snapshot import (
+    DEFAULT_KEEP,
     Baseline,
+    Pruned,
     Snapshot,
     SnapshotBasket,
     SnapshotRow,
@@ -103,6 +109,7 @@ from thesis_lib.watch.validate import validate_watchlist, watchlist_problems
 
 __all__ = [
     "ALERT_KINDS",
+    "DEFAULT_KEEP",
     "Alert",
     "Baseline",
     "Change",
@@ -112,6 +119,7 @@ __all__ = [
     "GateStops",
     "LeavesTop",
     "PriceSource",
+    "Pruned",
     "RankMoves",
     "ScoreCrosses",
     "Snapshot",

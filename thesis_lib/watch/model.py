@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, StringConstraints, field_validator
+from pydantic import Field, PrivateAttr, StrictInt, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.basket.rules import BasketRules
 from thesis_lib.errors import Problem
 from thesis_lib.models._base import Model
+from thesis_lib.watch.snapshot import DEFAULT_KEEP
 
 __all__ = [
     "ALERT_KINDS",
@@ -169,6 +170,9 @@ class Watchlist(Model):
     rules (a ``[basket]`` table: :class:`~thesis_lib.basket.BasketRules`; each run then
     builds the basket and rebalances it from the previous run's weights).
 
+    ``keep`` is how many of its snapshots the state folder keeps (the newest; 100 by
+    default): after saving, a run removes this watchlist's oldest beyond that number.
+
     ``universe`` and ``pack`` are built-in names or paths relative to the watchlist
     file. Build one with :func:`load_watchlist` (or directly, with ``base_dir`` unset,
     in which case relative paths are taken from the working directory).
@@ -180,6 +184,7 @@ class Watchlist(Model):
     pack: str = Field(default="one-layer-down", min_length=1)
     top: int = Field(default=10, ge=1, le=1000)
     always_show: tuple[str, ...] = ()
+    keep: StrictInt = Field(default=DEFAULT_KEEP, ge=1)
     prices: PriceSource | None = None
     alerts: tuple[Alert, ...] = ()
     basket: BasketRules | None = None

@@ -30,6 +30,7 @@ _ALERT_FIELD = re.compile(r"^alerts\[(\d+)\](?:\.(?:" + "|".join(ALERT_KINDS) + 
 _SHARE_HINT = "shares and confidences"
 _FIELD_HINTS = {
     "top": "how many names to track: a whole number from 1 to 1000",
+    "keep": "how many snapshots to keep: a whole number, 1 or more (default 100)",
     "n": "a whole number of names, 1 or more (default: the watchlist's top)",
     "min_change": "a whole number of places, 1 or more",
     "threshold": "a score, e.g. 5.0",

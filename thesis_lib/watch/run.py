@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 from thesis_lib.errors import DataError, ThesisError
 from thesis_lib.watch.diff import WatchDiff, compare
 from thesis_lib.watch.model import Watchlist
-from thesis_lib.watch.snapshot import FUTURE_TOLERANCE, Snapshot, SnapshotStore
+from thesis_lib.watch.snapshot import (
+    DEFAULT_KEEP,
+    FUTURE_TOLERANCE,
+    Pruned,
+    Snapshot,
+    SnapshotStore,
+    check_keep,
+)
 from thesis_lib.watch.validate import basket_build_problems, excluding_rules
 
 if TYPE_CHECKING:
@@ -36,6 +43,9 @@ class WatchRun:
     clock ahead, they were not used as the baseline, neither for the diff nor for the
     basket's rebalance.
 
+    ``keep`` is how many snapshots of this watchlist the run kept (the newest, this one
+    included); ``pruned`` lists the older ones it removed after saving, oldest first.
+
     ``basket`` is the :class:`~thesis_lib.basket.Basket` built from the screen when the
     watchlist has a ``[basket]`` table (None otherwise); it was rebalanced from the
     previous snapshot's weights when that snapshot had some, and then has
@@ -53,6 +63,8 @@ class WatchRun:
     market: MarketAttachment | None = None
     basket: Basket | None = None
     future: tuple[Path, ...] = ()
+    keep: int = DEFAULT_KEEP
+    pruned: tuple[Path, ...] = ()
 
     @property
     def fired(self) -> bool:
@@ -123,6 +135,7 @@ def run_watch(
     now: dt.datetime | None = None,
     save: bool = True,
     progress: bool | None = None,
+    keep: int | None = None,
 ) -> WatchRun:
     """Screen ``watchlist``, compare with its newest snapshot and save a new one.
 
@@ -134,7 +147,14 @@ def run_watch(
       run (``now``, the current UTC time by default); snapshots from the future are
       reported in ``notes`` and ``future`` and left in place, never compared with.
     - ``save=False`` compares without saving; ``now`` sets the snapshot's time.
+    - ``keep`` (the watchlist's ``keep`` by default, 100 unless it says otherwise): after a
+      successful save, this watchlist's oldest snapshots beyond the newest ``keep`` are
+      removed (:meth:`SnapshotStore.prune`); never the one just saved, an unreadable
+      snapshot, a snapshot from the future, or another watchlist's files. A bad
+      ``keep`` (0, negative, not a whole number) raises :class:`DataError` before any work.
     """
+    file = str(watchlist.file) if watchlist.file else None
+    keep = check_keep(watchlist.keep, file=file) if keep is None else check_keep(keep)
     store = SnapshotStore(state_dir if state_dir is not None else default_state_dir(watchlist),
                           watchlist.id)
     if save:
@@ -147,10 +167,12 @@ def run_watch(
     previous: Snapshot | None = None
     previous_path: Path | None = None
     future: tuple[Path, ...] = ()
+    unreadable: list[Path] = []
     try:
         found = store.baseline(taken_at)
     except ThesisError as exc:
         previous_path = store.latest_path(taken_at)
+        unreadable += [previous_path] if previous_path is not None else []
         future = tuple(p for p in reversed(store.paths()) if p != previous_path
                        and _after(store.time_of(p), taken_at))
         notes.append(f"the previous snapshot is unreadable and was left in place ({exc}); "
@@ -173,9 +195,15 @@ def run_watch(
                          f"({previous.universe} -> {snapshot.universe})")
     diff = compare(previous, snapshot, watchlist)
     saved = store.save(snapshot) if save else None
+    pruned = Pruned()
+    if saved is not None:
+        pruned = store.prune(keep, now=taken_at, protect=[saved, *future, *unreadable])
+        notes += [f"could not remove the old snapshot {path.name} ({why}); it is left in "
+                  f"place" for path, why in pruned.failed]
     return WatchRun(watchlist=watchlist, result=result, snapshot=snapshot, diff=diff,
                     previous=previous, previous_path=previous_path, saved_path=saved,
-                    notes=tuple(notes), market=market, basket=basket, future=future)
+                    notes=tuple(notes), market=market, basket=basket, future=future,
+                    keep=keep, pruned=pruned.removed)
 
 
 def _after(when: dt.datetime | None, now: dt.datetime) -> bool:

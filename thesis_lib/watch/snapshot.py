@@ -39,8 +39,8 @@ from thesis_lib._files import loads_json, read_text
 from thesis_lib.errors import DataError
 from thesis_lib.models._base import Model
 
-__all__ = ["FUTURE_TOLERANCE", "Baseline", "Snapshot", "SnapshotBasket", "SnapshotColumns",
-           "SnapshotRow", "SnapshotStore"]
+__all__ = ["DEFAULT_KEEP", "FUTURE_TOLERANCE", "Baseline", "Pruned", "Snapshot",
+           "SnapshotBasket", "SnapshotColumns", "SnapshotRow", "SnapshotStore", "check_keep"]
 
 SNAPSHOT_FORMAT = "thesis-watch-snapshot"
 #: How to fix a snapshot that cannot be read.
@@ -51,6 +51,23 @@ STALE_TEMP_SECONDS = 3600
 #: How far ahead of the run's own time a snapshot may be dated (clock skew between the
 #: machines sharing a state folder) and still be a baseline.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+#: How many snapshots of a watchlist a run keeps by default (``keep =`` in the watchlist
+#: file, ``thesis watch --keep N``): after saving, the oldest beyond these are removed.
+DEFAULT_KEEP = 100
+_KEEP_HINT = (f"keep is how many snapshots to keep: a whole number, 1 or more "
+              f"(default {DEFAULT_KEEP})")
+
+
+def check_keep(keep: object, *, file: str | None = None) -> int:
+    """``keep`` if it is a whole number of snapshots (1 or more); :class:`DataError` saying
+    what is wrong otherwise."""
+    if isinstance(keep, bool) or not isinstance(keep, int):
+        raise DataError(f"keep must be a whole number, not {keep!r}", file=file, field="keep",
+                        hint=_KEEP_HINT)
+    if keep < 1:
+        raise DataError(f"keep must be 1 or more, got {keep}: a run always keeps the "
+                        "snapshot it saved", file=file, field="keep", hint=_KEEP_HINT)
+    return keep
 
 
 class SnapshotRow(Model):
@@ -290,6 +307,15 @@ class Baseline:
     future: tuple[Path, ...] = ()
 
 
+@dataclass(frozen=True)
+class Pruned:
+    """What :meth:`SnapshotStore.prune` did: the snapshot files it ``removed`` (oldest
+    first) and those it could not remove, each with the reason (``failed``)."""
+
+    removed: tuple[Path, ...] = ()
+    failed: tuple[tuple[Path, str], ...] = ()
+
+
 class SnapshotStore:
     """The folder of one watchlist's snapshots (see the module docstring).
 
@@ -433,6 +459,62 @@ class SnapshotStore:
         _fsync_dir(self.directory)
         self._remove_stale_temps()
         return target
+
+    def prune(self, keep: int, *, now: dt.datetime | None = None,
+              protect: Sequence[str | os.PathLike[str]] = (),
+              tolerance: dt.timedelta = FUTURE_TOLERANCE) -> Pruned:
+        """Remove this watchlist's oldest snapshots so that ``keep`` remain.
+
+        Only files of this watchlist (``<id>-<UTC time>.json``, a time that can be read)
+        dated no later than ``now`` (the current time by default) plus ``tolerance`` are
+        counted, oldest first; the oldest beyond ``keep`` are removed. Never touched:
+        other watchlists' files and other files; snapshots from the future, by the time
+        in their names or by the ``taken_at`` inside; files that do not read as this
+        watchlist's snapshot (damaged: move them aside yourself); and the files in
+        ``protect`` (the snapshot a run just saved). Files left for these reasons still
+        count among the kept. A file that cannot be removed is listed in
+        :attr:`Pruned.failed`, not raised. Raises :class:`DataError` if ``keep`` is not
+        1 or more.
+        """
+        keep = check_keep(keep)
+        limit = _limit(now, tolerance)
+        kept = {Path(p) for p in protect}
+        dated = [p for p in self.paths()
+                 if (when := self.time_of(p)) is not None and when <= limit]
+        excess = len(dated) - keep
+        if excess <= 0:
+            return Pruned()
+        removed: list[Path] = []
+        failed: list[tuple[Path, str]] = []
+        for path in dated:  # oldest first
+            if excess <= 0:
+                break
+            if path in kept or not self._prunable(path, limit):
+                continue
+            excess -= 1
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass  # removed meanwhile (another run pruning): one fewer all the same
+            except OSError as exc:
+                failed.append((path, str(exc.strerror or exc)))
+            else:
+                removed.append(path)
+        if removed:
+            _fsync_dir(self.directory)
+        return Pruned(tuple(removed), tuple(failed))
+
+    def _prunable(self, path: Path, limit: dt.datetime) -> bool:
+        """Whether ``path`` reads as this watchlist's snapshot taken no later than
+        ``limit`` (one from the future renamed to look old, or a damaged file, is not)."""
+        try:
+            snapshot = self.load(path)
+        except DataError:
+            return False
+        taken = snapshot.taken_at
+        if taken.tzinfo is None:
+            taken = taken.replace(tzinfo=dt.UTC)
+        return snapshot.watchlist == self.watchlist_id and taken <= limit
 
     def _remove_stale_temps(self) -> None:
         cutoff = time.time() - STALE_TEMP_SECONDS
