@@ -386,8 +386,12 @@ def report_html(result: ScreenResult, *, basket: Basket | None = None,
         sections.append(("basket", "Basket"))
         body.append(_basket(basket))
     sections.append(("disclaimer", "Disclaimer"))
-    body.append(f'<section id="disclaimer" class="disclaimer"><b>Data disclaimer.</b> '
-                f"{_t(DISCLAIMER)}</section>")
+    # The data disclaimer is about thesis-lib's own figures: a universe of your own gets
+    # only the note that a report is not advice.
+    builtin = universe is None or universe.disclaimer is not None
+    note = DISCLAIMER if builtin else "This report is not investment advice."
+    body.append(f'<section id="disclaimer" class="disclaimer"><b>Disclaimer.</b> '
+                f"{_t(note)}</section>")
     nav = "".join(f'<a href="#{sid}">{label}</a>' for sid, label in sections)
     as_of = (f", data as of {universe.as_of}" if universe is not None and universe.as_of
              else "")

@@ -171,3 +171,16 @@ def test_cli_report_writes_one_file_and_refuses_to_replace_it(cli, tmp_path: Pat
 def test_cli_report_needs_an_output_file(cli):
     ran = cli("report")
     assert ran.status == 2 and "-o/--output" in ran.err
+
+
+def test_the_data_disclaimer_goes_with_the_builtin_data_only() -> None:
+    import html
+
+    builtin = tl.load_universe()
+    own = builtin.model_copy(update={"id": "my-universe", "name": "My universe"})
+    assert own.disclaimer is None
+    mine = report_html(tl.screen(own, tl.load_pack()))
+    theirs = report_html(tl.screen(builtin, tl.load_pack()))
+    assert html.escape(DISCLAIMER) in theirs
+    assert html.escape(DISCLAIMER) not in mine
+    assert "not investment advice" in mine
