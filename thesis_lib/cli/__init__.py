@@ -272,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "every failure. Exit status 0 when all pass, 1 otherwise.")
     p.add_argument("packs", metavar="PACK", nargs="+", help="built-in pack name or pack file")
     p.add_argument("--universe", metavar="FILE",
-                   help="run every expectation against this universe instead of its own")
+                   help="run the expectations that name no universe of their own against this "
+                        "universe instead of the pack's (default: the pack's universe, "
+                        "else ai-compute-2026)")
     p.set_defaults(handler="test")
     return parser
 

@@ -48,8 +48,13 @@ def _check_pack(path: str) -> tuple[list[Problem], str]:
         pack = load_pack(path)
     except ThesisError as exc:  # load_pack lists every problem in the file at once
         return list(exc.problems), ""
-    return [], (f"pack {pack.id!r} v{pack.version}: {len(pack.rules)} rules "
-                f"({len(pack.gates)} gates), {len(pack.expect)} expectations")
+    from thesis_lib.testing.expectations import expectation_problems
+
+    # Every ticker an expectation names must be in the universe it runs against.
+    problems = expectation_problems(pack)
+    against = f" against {pack.universe}" if pack.universe else ""
+    return problems, (f"pack {pack.id!r} v{pack.version}: {len(pack.rules)} rules "
+                      f"({len(pack.gates)} gates), {len(pack.expect)} expectations{against}")
 
 
 def _check_watchlist(path: str) -> tuple[list[Problem], str]:
