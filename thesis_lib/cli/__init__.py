@@ -5,13 +5,18 @@ Every command is a few calls a notebook user could make too::
     thesis screen [--universe FILE] [--pack NAME|FILE] [--top N] [--format FORMAT]
                   [--explain] [--prices SOURCE [--status] [--timeout S] [--deadline S]]
                   [--quiet] [--output FILE [--force]]
-    thesis explain TICKER [--pack NAME|FILE] [--universe FILE]
-    thesis validate FILE...
-    thesis layers [--universe FILE]
-    thesis links TICKER [--down N | --up N] [--universe FILE]
-    thesis scenarios [PACK] [--file SCENARIOS.toml] [--top N] [--universe FILE]
+    thesis explain TICKER [--pack NAME|FILE] [--universe FILE] [--format FORMAT]
+    thesis validate FILE... [--kind KIND] [--format FORMAT]
+    thesis layers [--universe FILE] [--format FORMAT]
+    thesis links TICKER [--down N | --up N] [--universe FILE] [--format FORMAT]
+    thesis scenarios [PACK] [--file SCENARIOS.toml] [--top N] [--universe FILE] [--format FORMAT]
     thesis watch WATCHLIST.toml [--state DIR] [--format FORMAT] [--no-fail-on-alert]
-    thesis test PACK...
+    thesis test PACK... [--universe FILE] [--format FORMAT]
+
+Every command takes ``--format text|json|csv`` (``screen``, ``layers`` and ``watch`` also
+``markdown``), through :func:`thesis_lib.cli._output.format_option` and
+:func:`~thesis_lib.cli._output.render`; each JSON shape is documented in
+docs/command-line.md. Plain ``thesis`` prints a short usage on stderr and exits 2.
 
 Exit status: 0 success; 1 an error (a bad file, an unknown ticker or pack, invalid
 files for ``validate``, failed expectations for ``test``); 2 bad command-line usage;
@@ -34,7 +39,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 from thesis_lib._text import plain_lines
-from thesis_lib.cli._output import Output
+from thesis_lib.cli._output import Output, format_option
 from thesis_lib.errors import ThesisError
 
 __all__ = ["EXIT_ALERTS", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "main"]
@@ -44,8 +49,6 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_ALERTS = 3
 EXIT_INTERRUPTED = 130
-
-_FORMATS = ("table", "csv", "json", "markdown")
 
 
 def _positive(text: str) -> int:
@@ -135,6 +138,13 @@ exit status: 0 ok, 1 error, 2 usage, 3 watch alerts fired. --debug shows traceba
 """
 
 
+def short_usage(parser: argparse.ArgumentParser) -> str:
+    """The usage line, the commands and where to read more: what plain ``thesis`` prints."""
+    commands = ", ".join(_handlers())
+    return (parser.format_usage() + f"thesis: error: a command is required: {commands}\n"
+            "  `thesis --help` describes them, `thesis COMMAND --help` one of them\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``thesis`` argument parser."""
     from thesis_lib import __version__
@@ -163,8 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(p)
     p.add_argument("--top", metavar="N", type=_positive, default=0,
                    help="show only the N best-ranked companies (default: all)")
-    p.add_argument("--format", choices=_FORMATS, default="table",
-                   help="output format (default: table)")
+    format_option(p, markdown=True, text="a table that fits 100 columns")
     p.add_argument("--explain", action="store_true",
                    help="add each shown company's reasons (after the table; per company in json)")
     p.add_argument("--basket", action="store_true",
@@ -182,8 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "company, which gate excluded it and why.")
     p.add_argument("ticker", metavar="TICKER")
     _data_options(p)
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="output format (default: text)")
+    format_option(p, text="the reasons, rule by rule; csv has one row per rule")
     p.set_defaults(handler="explain")
 
     p = sub.add_parser(
@@ -197,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--kind", choices=KINDS,
                    help="check every FILE as this kind instead of telling it from the content")
+    format_option(p, text="each file's problems; csv has one row per problem")
     p.set_defaults(handler="validate")
 
     p = sub.add_parser(
@@ -205,8 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print a universe's supply chain, customers first, with company counts.")
     p.add_argument("--universe", metavar="FILE",
                    help="universe TOML file or built-in name (default: ai-compute-2026)")
-    p.add_argument("--format", choices=_FORMATS, default="table",
-                   help="output format (default: table, a tree of tiers)")
+    format_option(p, markdown=True, text="a tree of tiers")
     p.set_defaults(handler="layers")
 
     p = sub.add_parser(
@@ -223,8 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="customers only, N steps up")
     p.add_argument("--universe", metavar="FILE",
                    help="universe TOML file or built-in name (default: ai-compute-2026)")
-    p.add_argument("--format", choices=("table", "json"), default="table",
-                   help="output format (default: table, a tree)")
+    format_option(p, text="a tree; csv has one row per link")
     p.set_defaults(handler="links")
 
     p = sub.add_parser(
@@ -243,8 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the top N whose entries and exits are reported (default: 10)")
     p.add_argument("--universe", metavar="FILE",
                    help="universe TOML file or built-in name (default: ai-compute-2026)")
-    p.add_argument("--format", choices=("table", "json"), default="table",
-                   help="output format (default: table)")
+    format_option(p, text="per scenario; csv has one row per change")
     p.set_defaults(handler="scenarios")
 
     p = sub.add_parser(
@@ -257,8 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("watchlist", metavar="WATCHLIST.toml")
     p.add_argument("--state", metavar="DIR",
                    help="snapshot folder (default: <id>-snapshots next to the watchlist)")
-    p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
-                   help="output format (default: table)")
+    format_option(p, markdown=True, text="the diff and the top N; csv has one row per "
+                                        "change, alert and company shown")
     p.add_argument("--no-fail-on-alert", dest="fail_on_alert", action="store_false",
                    help="exit 0 even when alerts fire")
     p.add_argument("--no-save", action="store_true",
@@ -275,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the expectations that name no universe of their own against this "
                         "universe instead of the pack's (default: the pack's universe, "
                         "else ai-compute-2026)")
+    format_option(p, text="PASS/FAIL per expectation; csv has one row per expectation")
     p.set_defaults(handler="test")
     return parser
 
@@ -318,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error (argparse printed it)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:
-        parser.print_help()
+        print(short_usage(parser), file=sys.stderr, end="")
         return EXIT_USAGE
     command = args.command
     try:
