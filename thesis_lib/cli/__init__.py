@@ -167,13 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
         description=_fill(
             "Rank a universe with a rule pack. With no options: the built-in universe and "
             "the one-layer-down pack, offline.",
-            "Formats: table (fits 100 columns), markdown, csv (every exposure and rule "
+            "Formats: text (a table that fits 100 columns), markdown, csv (every exposure and rule "
             "contribution as a column), json (one object per company with its "
             "contributions)."))
     _data_options(p)
     p.add_argument("--top", metavar="N", type=_positive, default=0,
                    help="show only the N best-ranked companies (default: all)")
-    format_option(p, markdown=True, text="a table that fits 100 columns")
+    format_option(p, markdown=True, text="a table that fits 100 columns",
+                  csv="one row per company, every exposure and contribution a column")
     p.add_argument("--explain", action="store_true",
                    help="add each shown company's reasons (after the table; per company in json)")
     p.add_argument("--basket", action="store_true",
@@ -191,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "company, which gate excluded it and why.")
     p.add_argument("ticker", metavar="TICKER")
     _data_options(p)
-    format_option(p, text="the reasons, rule by rule; csv has one row per rule")
+    format_option(p, text="the reasons, rule by rule", csv="one row per rule")
     p.set_defaults(handler="explain")
 
     p = sub.add_parser(
@@ -205,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--kind", choices=KINDS,
                    help="check every FILE as this kind instead of telling it from the content")
-    format_option(p, text="each file's problems; csv has one row per problem")
+    format_option(p, text="each file's problems", csv="one row per problem")
     p.set_defaults(handler="validate")
 
     p = sub.add_parser(
@@ -214,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print a universe's supply chain, customers first, with company counts.")
     p.add_argument("--universe", metavar="FILE",
                    help="universe TOML file or built-in name (default: ai-compute-2026)")
-    format_option(p, markdown=True, text="a tree of tiers")
+    format_option(p, markdown=True, text="a tree of tiers", csv="one row per layer")
     p.set_defaults(handler="layers")
 
     p = sub.add_parser(
@@ -231,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="customers only, N steps up")
     p.add_argument("--universe", metavar="FILE",
                    help="universe TOML file or built-in name (default: ai-compute-2026)")
-    format_option(p, text="a tree; csv has one row per link")
+    format_option(p, text="a tree", csv="one row per link")
     p.set_defaults(handler="links")
 
     p = sub.add_parser(
@@ -250,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the top N whose entries and exits are reported (default: 10)")
     p.add_argument("--universe", metavar="FILE",
                    help="universe TOML file or built-in name (default: ai-compute-2026)")
-    format_option(p, text="per scenario; csv has one row per change")
+    format_option(p, text="per scenario", csv="one row per change")
     p.set_defaults(handler="scenarios")
 
     p = sub.add_parser(
@@ -263,8 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("watchlist", metavar="WATCHLIST.toml")
     p.add_argument("--state", metavar="DIR",
                    help="snapshot folder (default: <id>-snapshots next to the watchlist)")
-    format_option(p, markdown=True, text="the diff and the top N; csv has one row per "
-                                        "change, alert and company shown")
+    format_option(p, markdown=True, text="the diff and the top N",
+                  csv="one row per change, alert, company shown and basket member")
     p.add_argument("--no-fail-on-alert", dest="fail_on_alert", action="store_false",
                    help="exit 0 even when alerts fire")
     p.add_argument("--no-save", action="store_true",
@@ -281,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the expectations that name no universe of their own against this "
                         "universe instead of the pack's (default: the pack's universe, "
                         "else ai-compute-2026)")
-    format_option(p, text="PASS/FAIL per expectation; csv has one row per expectation")
+    format_option(p, text="PASS/FAIL per expectation", csv="one row per expectation")
     p.set_defaults(handler="test")
     return parser
 

@@ -50,15 +50,16 @@ def _format_name(text: str) -> str:
     return _ALIASES.get(text, text)
 
 
-def format_option(parser: argparse.ArgumentParser, *, markdown: bool = False,
-                  text: str = "a readable table") -> None:
-    """Add ``--format text|json|csv`` (and ``markdown``) to a command's parser."""
+def format_option(parser: argparse.ArgumentParser, *, text: str, csv: str,
+                  markdown: bool = False) -> None:
+    """Add ``--format text|json|csv`` (and ``markdown``) to a command's parser; ``text``
+    and ``csv`` say what those formats show."""
     choices = (*FORMATS, "markdown") if markdown else FORMATS
     parser.add_argument(
         "--format", choices=choices, default="text", type=_format_name,
-        help=f"output format: text ({text}; 'table' is the same), json (one document, "
-             f"keys in docs/command-line.md), csv (one table with a header)"
-             + (", markdown" if markdown else "") + " (default: text)")
+        help=f"text: {text} (the default; 'table' is the same); json: one document, its "
+             f"keys listed in docs/command-line.md; csv: {csv}"
+             + ("; markdown: tables for a report" if markdown else ""))
 
 
 @dataclass(frozen=True)
