@@ -118,7 +118,8 @@ def test_validate_checks_expectation_tickers_against_the_packs_universe(cli, pac
     assert ("expectation 'mod-first': top[0]: unknown ticker 'MDO' in universe "
             "mod-universe.toml (did you mean 'MOD'?)") in ran.out
     problems = expectation_problems(path)
-    assert [(p.item, p.field) for p in problems] == [("expectation 'mod-first'", "top[0]")]
+    assert [(p.file, p.item, p.field) for p in problems] == [
+        (str(path), "expectation 'mod-first'", "top[0]")]
 
 
 def test_validate_reports_a_missing_pack_universe(cli, tmp_path):
@@ -126,7 +127,9 @@ def test_validate_reports_a_missing_pack_universe(cli, tmp_path):
     path.write_text(PACK.format(universe="nowhere.toml"), encoding="utf-8")
     ran = cli("validate", str(path))
     assert ran.status == 1
-    assert "universe nowhere.toml" in ran.out
+    assert "1 problem" in ran.out  # once for the pack, not once per expectation
+    assert f"{path}: universe: cannot load the universe: " in ran.out
+    assert "nowhere.toml: file not found" in ran.out
 
 
 def test_validate_says_ok_for_a_good_pack_and_its_universe(cli, pack_dir):

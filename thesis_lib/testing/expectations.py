@@ -271,9 +271,11 @@ def expectation_problems(
                 loaded[key] = what if isinstance(what, Universe) else load_universe(what)
             except ThesisError as error:
                 loaded[key] = error
+                # Named by the expectation, by the pack, or given by the caller.
+                item = _where(exp, i) if exp.universe is not None else None
                 field = "universe" if exp.universe is not None or universe is None else None
-                problems += [Problem(f"universe {label}: {p}", item=_where(exp, i),
-                                     field=field) for p in error.problems]
+                problems += [Problem(f"cannot load the universe: {p}", file=pack.source,
+                                     item=item, field=field) for p in error.problems]
         found = loaded[key]
         if isinstance(found, ThesisError):
             continue
@@ -281,7 +283,8 @@ def expectation_problems(
         for name, ticker in _named_tickers(exp):
             if ticker not in tickers:
                 problems.append(Problem(
-                    f"unknown ticker {ticker!r} in universe {label}", item=_where(exp, i),
+                    f"unknown ticker {ticker!r} in universe {label}", file=pack.source,
+                    item=_where(exp, i),
                     field=name, hint=did_you_mean(ticker, tickers, what="tickers")
                     or f"the universe {label} has no such company; check the ticker or the "
                        "universe the expectation runs against"))
