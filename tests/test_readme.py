@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 DOCS = README.parent / "docs"
 
@@ -64,3 +66,21 @@ def test_the_explain_example_in_the_docs_is_what_the_command_prints(capsys) -> N
     shown = text[start:text.index("$ thesis explain NVDAA", start)].rstrip("\n").splitlines()
     assert main(["explain", "042700.KS"]) == 0
     assert capsys.readouterr().out.rstrip("\n").splitlines() == shown
+
+
+def test_the_two_problem_universe_example_is_what_loading_prints(tmp_path, monkeypatch):
+    import thesis_lib as tl
+
+    doc = DOCS / "universes-and-packs.md"
+    text = doc.read_text(encoding="utf-8")
+    start = text.index("```toml\n# my-universe.toml\n") + len("```toml\n")
+    universe = text[start:text.index("```", start)]
+    universe = universe[:universe.index("[[links]]")]  # the example's link needs NVDA
+    universe = universe.replace('layer = "hbm"', 'layer = "hmb"', 1)
+    universe = universe.replace("share = 0.14", "share = 1.4", 1)
+    monkeypatch.chdir(tmp_path)
+    Path("my-universe.toml").write_text(universe, encoding="utf-8")
+    with pytest.raises(tl.DataError) as info:
+        tl.load_universe("my-universe.toml")
+    printed = f"{type(info.value).__name__}: {info.value}".splitlines()
+    assert _block_after("names each problem:\n\n```text\n", doc) == printed

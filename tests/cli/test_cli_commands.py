@@ -217,11 +217,16 @@ def test_test_command_runs_real_expectations(tmp_path: Path):
 
 
 # -- shared behaviour ---------------------------------------------------------------------
-def test_no_command_prints_help_and_exits_2(cli):
+def test_no_command_prints_short_usage_to_stderr_and_exits_2(cli):
     ran = cli()
     assert ran.status == 2
-    for command in ("screen", "explain", "validate", "layers", "watch", "test"):
-        assert command in ran.out
+    assert ran.out == ""
+    assert ran.err.startswith("usage: thesis ")
+    assert len(ran.err.splitlines()) <= 4  # the usage, not the full help
+    assert "examples:" not in ran.err
+    for command in ("screen", "explain", "validate", "layers", "links", "scenarios", "watch",
+                    "test"):
+        assert command in ran.err
 
 
 def test_help_and_version():

@@ -5,16 +5,21 @@ Every command is a few calls a notebook user could make too::
     thesis screen [--universe FILE] [--pack NAME|FILE] [--top N] [--format FORMAT]
                   [--explain] [--prices SOURCE [--status] [--timeout S] [--deadline S]]
                   [--quiet] [--output FILE [--force]]
-    thesis explain TICKER [--pack NAME|FILE] [--universe FILE]
-    thesis validate FILE...
-    thesis layers [--universe FILE]
-    thesis links TICKER [--down N | --up N] [--universe FILE]
-    thesis scenarios [PACK] [--file SCENARIOS.toml] [--top N] [--universe FILE]
+    thesis explain TICKER [--pack NAME|FILE] [--universe FILE] [--format FORMAT]
+    thesis validate FILE... [--kind KIND] [--format FORMAT]
+    thesis layers [--universe FILE] [--format FORMAT]
+    thesis links TICKER [--down N | --up N] [--universe FILE] [--format FORMAT]
+    thesis scenarios [PACK] [--file SCENARIOS.toml] [--top N] [--universe FILE] [--format FORMAT]
     thesis watch WATCHLIST.toml [--state DIR] [--format FORMAT] [--no-fail-on-alert]
                  [--keep N]
-    thesis test PACK...
+    thesis test PACK... [--universe FILE] [--format FORMAT]
     thesis report -o FILE.html [--universe FILE] [--pack NAME|FILE] [--prices SOURCE]
                   [--basket] [--title TEXT] [--force]
+
+Every command that prints data takes ``--format text|json|csv`` (``screen``, ``layers``
+and ``watch`` also ``markdown``), through :func:`thesis_lib.cli._output.format_option`
+and :func:`~thesis_lib.cli._output.render`; each JSON shape is documented in
+docs/command-line.md. Plain ``thesis`` prints a short usage on stderr and exits 2.
 
 Exit status: 0 success; 1 an error (a bad file, an unknown ticker or pack, invalid
 files for ``validate``, failed expectations for ``test``); 2 bad command-line usage;
@@ -37,7 +42,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 from thesis_lib._text import plain_lines
-from thesis_lib.cli._output import Output
+from thesis_lib.cli._output import Output, format_option
 from thesis_lib.errors import ThesisError
 
 __all__ = ["EXIT_ALERTS", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "main"]
@@ -47,8 +52,6 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_ALERTS = 3
 EXIT_INTERRUPTED = 130
-
-_FORMATS = ("table", "csv", "json", "markdown")
 
 
 def _positive(text: str) -> int:
@@ -157,6 +160,13 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+def short_usage(parser: argparse.ArgumentParser) -> str:
+    """The usage line, the commands and where to read more: what plain ``thesis`` prints."""
+    commands = ", ".join(_handlers())
+    return (parser.format_usage() + f"thesis: error: a command is required: {commands}\n"
+            "  `thesis --help` describes them, `thesis COMMAND --help` one of them\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``thesis`` argument parser."""
     raw = argparse.RawDescriptionHelpFormatter
@@ -178,14 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
         description=_fill(
             "Rank a universe with a rule pack. With no options: the built-in universe and "
             "the one-layer-down pack, offline.",
-            "Formats: table (fits 100 columns), markdown, csv (every exposure and rule "
+            "Formats: text (a table that fits 100 columns), markdown, csv (every exposure and rule "
             "contribution as a column), json (one object per company with its "
             "contributions)."))
     _data_options(p)
     p.add_argument("--top", metavar="N", type=_positive, default=0,
                    help="show only the N best-ranked companies (default: all)")
-    p.add_argument("--format", choices=_FORMATS, default="table",
-                   help="output format (default: table)")
+    format_option(p, markdown=True, text="a table that fits 100 columns",
+                  csv="one row per company, every exposure and contribution a column")
     p.add_argument("--explain", action="store_true",
                    help="add each shown company's reasons (after the table; per company in json)")
     p.add_argument("--basket", action="store_true",
@@ -203,8 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "company, which gate excluded it and why.")
     p.add_argument("ticker", metavar="TICKER")
     _data_options(p)
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="output format (default: text)")
+    format_option(p, text="the reasons, rule by rule", csv="one row per rule")
     p.set_defaults(handler="explain")
 
     p = sub.add_parser(
@@ -218,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--kind", choices=KINDS,
                    help="check every FILE as this kind instead of telling it from the content")
+    format_option(p, text="each file's problems", csv="one row per problem")
     p.set_defaults(handler="validate")
 
     p = sub.add_parser(
@@ -226,8 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print a universe's supply chain, customers first, with company counts.")
     p.add_argument("--universe", metavar="FILE",
                    help="universe TOML file or built-in name (default: ai-compute-2026)")
-    p.add_argument("--format", choices=_FORMATS, default="table",
-                   help="output format (default: table, a tree of tiers)")
+    format_option(p, markdown=True, text="a tree of tiers", csv="one row per layer")
     p.set_defaults(handler="layers")
 
     p = sub.add_parser(
@@ -244,8 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="customers only, N steps up")
     p.add_argument("--universe", metavar="FILE",
                    help="universe TOML file or built-in name (default: ai-compute-2026)")
-    p.add_argument("--format", choices=("table", "json"), default="table",
-                   help="output format (default: table, a tree)")
+    format_option(p, text="a tree", csv="one row per link")
     p.set_defaults(handler="links")
 
     p = sub.add_parser(
@@ -264,8 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the top N whose entries and exits are reported (default: 10)")
     p.add_argument("--universe", metavar="FILE",
                    help="universe TOML file or built-in name (default: ai-compute-2026)")
-    p.add_argument("--format", choices=("table", "json"), default="table",
-                   help="output format (default: table)")
+    format_option(p, text="per scenario", csv="one row per change")
     p.set_defaults(handler="scenarios")
 
     p = sub.add_parser(
@@ -278,8 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("watchlist", metavar="WATCHLIST.toml")
     p.add_argument("--state", metavar="DIR",
                    help="snapshot folder (default: <id>-snapshots next to the watchlist)")
-    p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
-                   help="output format (default: table)")
+    format_option(p, markdown=True, text="the diff and the top N",
+                  csv="one row per change, alert, company shown and basket member")
     p.add_argument("--no-fail-on-alert", dest="fail_on_alert", action="store_false",
                    help="exit 0 even when alerts fire")
     p.add_argument("--no-save", action="store_true",
@@ -315,7 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "every failure. Exit status 0 when all pass, 1 otherwise.")
     p.add_argument("packs", metavar="PACK", nargs="+", help="built-in pack name or pack file")
     p.add_argument("--universe", metavar="FILE",
-                   help="run every expectation against this universe instead of its own")
+                   help="run the expectations that name no universe of their own against this "
+                        "universe instead of the pack's (default: the pack's universe, "
+                        "else ai-compute-2026)")
+    format_option(p, text="PASS/FAIL per expectation", csv="one row per expectation")
     p.set_defaults(handler="test")
     return parser
 
@@ -360,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error (argparse printed it)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:
-        parser.print_help()
+        print(short_usage(parser), file=sys.stderr, end="")
         return EXIT_USAGE
     command = args.command
     try:

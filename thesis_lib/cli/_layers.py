@@ -6,7 +6,7 @@ import argparse
 import textwrap
 from typing import Any
 
-from thesis_lib.cli._output import Output, markdown_table, to_csv, to_json
+from thesis_lib.cli._output import Output, Table, markdown_table, render
 from thesis_lib.rules.render import WIDTH, clip
 
 
@@ -39,20 +39,28 @@ def layers_command(args: argparse.Namespace) -> Output:
 
     universe = load_universe(args.universe)
     rows = layer_rows(universe)
-    if args.format == "json":
-        return Output(to_json({"chain": universe.chain.id, "universe": universe.id,
-                               "companies": len(universe.companies), "layers": rows}))
-    if args.format == "csv":
-        columns = ["tier", "layer", "name", "primary", "exposed", "below"]
-        return Output(to_csv(columns, [[*(r[c] for c in columns[:-1]), ";".join(r["below"])]
-                                       for r in rows]))
-    if args.format == "markdown":
+
+    def document() -> dict[str, Any]:
+        return {"chain": universe.chain.id, "universe": universe.id,
+                "companies": len(universe.companies), "layers": rows}
+
+    def table() -> Table:
+        return Table.from_records(rows, ["tier", "layer", "name", "primary", "exposed",
+                                         "below", "constraint"])
+
+    def markdown() -> str:
         table = markdown_table(
             ["tier", "layer", "name", "companies (main layer)", "companies (any share)",
              "layers below"],
             [[r["tier"], f"`{r['layer']}`", r["name"], r["primary"], r["exposed"],
               ", ".join(r["below"]) or "-"] for r in rows], align="rllrrl")
-        return Output(table + "\n")
+        return table + "\n"
+
+    return Output(render(args.format, text=lambda: _text(universe, rows), json=document,
+                         csv=table, markdown=markdown))
+
+
+def _text(universe: Any, rows: list[dict[str, Any]]) -> str:
     lines = [
         f"Supply chain {universe.chain.id!r}: {len(rows)} layers, customers at the top, "
         f"suppliers below them.",
@@ -73,4 +81,4 @@ def layers_command(args: argparse.Namespace) -> Output:
     if constrained:
         lines.append("* a binding constraint on capacity, or a layer that relieves one:")
         lines += [f"  {r['layer']:<20} {clip(r['constraint'], WIDTH - 23)}" for r in constrained]
-    return Output("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"

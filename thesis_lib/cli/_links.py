@@ -6,7 +6,7 @@ import argparse
 import textwrap
 from typing import Any
 
-from thesis_lib.cli._output import CliError, Output, to_json
+from thesis_lib.cli._output import CliError, Output, Table, render
 from thesis_lib.models.link import usd
 from thesis_lib.rules.render import WIDTH
 
@@ -85,15 +85,38 @@ def links_command(args: argparse.Namespace) -> Output:
     up = 1 if both else args.up
     company = universe.company(ticker)
     stakes = universe.stakes(ticker) if both else ()
-    if args.format == "json":
-        return Output(to_json({
+
+    def document() -> dict[str, Any]:
+        return {
             "ticker": ticker, "name": company.name,
             "suppliers": [_link_dict(s, lk, universe) for s, lk in
                           universe.link_path(ticker, down, down=True)] if down else [],
             "customers": [_link_dict(s, lk, universe) for s, lk in
                           universe.link_path(ticker, up, down=False)] if up else [],
             "stakes": [_link_dict(1, lk, universe) for lk in stakes],
-        }))
+        }
+
+    def table() -> Table:
+        doc = document()
+        rows = [{"direction": direction, **link}
+                for direction, key in (("supplier", "suppliers"), ("customer", "customers"),
+                                       ("stake", "stakes"))
+                for link in doc[key]]
+        return Table.from_records(rows, ["direction", *_LINK_COLUMNS])
+
+    return Output(render(args.format, text=lambda: _text(universe, ticker, down, up, both,
+                                                         stakes),
+                         json=document, csv=table))
+
+
+_LINK_COLUMNS = ("step", "supplier", "supplier_name", "customer", "customer_name", "layer",
+                 "kind", "revenue_share", "amount_usd", "since", "as_of", "confidence",
+                 "source", "url")
+
+
+def _text(universe: Any, ticker: str, down: int | None, up: int | None, both: bool,
+          stakes: Any) -> str:
+    company = universe.company(ticker)
     lines = [f"{ticker} ({company.name})"]
     if down:
         found = _tree(universe, ticker, down, down=True)
@@ -119,4 +142,4 @@ def links_command(args: argparse.Namespace) -> Output:
                 lines.extend(_source_lines(link, 7))
         else:
             lines.append("  stakes: none recorded")
-    return Output("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"

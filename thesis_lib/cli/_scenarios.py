@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from thesis_lib.cli._output import CliError, Output, to_json
+from thesis_lib.cli._output import CliError, Output, Table, render
 
 
 def _frame_rows(table: Any) -> list[dict[str, Any]]:
@@ -38,8 +38,9 @@ def scenarios_command(args: argparse.Namespace) -> Output:
                                hint=did_you_mean(wanted, known, what="scenarios"))
         scenarios = tuple(s for s in scenarios if s.id in args.only)
     run = run_scenarios(universe, pack, scenarios, top=args.top)
-    if args.format == "json":
-        return Output(to_json({
+
+    def document() -> dict[str, Any]:
+        return {
             "pack": {"id": pack.id, "version": pack.version}, "universe": universe.id,
             "top": run.top,
             "scenarios": [{
@@ -49,5 +50,16 @@ def scenarios_command(args: argparse.Namespace) -> Output:
                 "movers": _frame_rows(r.movers),
                 "basket": None if r.basket_changes is None else _frame_rows(r.basket_changes),
             } for r in run],
-        }))
-    return Output(str(run) + "\n")
+        }
+
+    def table() -> Table:
+        rows: list[dict[str, Any]] = []
+        for item in document()["scenarios"]:
+            for change in ("entered", "left", "movers", "basket"):
+                rows += [{"scenario": item["id"], "section": change, **row}
+                         for row in item[change] or ()]
+        rest = dict.fromkeys(k for r in rows for k in r if k not in ("scenario", "section"))
+        return Table.from_records(rows, ["scenario", "section", *rest])
+
+    return Output(render(args.format, text=lambda: str(run) + "\n", json=document,
+                         csv=table))

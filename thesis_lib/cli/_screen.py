@@ -16,8 +16,10 @@ from thesis_lib._text import plain
 from thesis_lib.cli._output import (
     CliError,
     Output,
+    Table,
     markdown_table,
     note,
+    render,
     to_csv,
     to_json,
     write_output,
@@ -217,11 +219,11 @@ def screen_command(args: argparse.Namespace) -> Output:
     fmt = args.format
     if args.basket and fmt == "csv":
         raise CliError("--basket is not available as csv",
-                       hint="use --format table, markdown or json")
+                       hint="use --format text, markdown or json")
     screened = run_screen(args)
     tickers = _shown(screened.result, args.top)
     basket = _basket(screened.result) if args.basket else None
-    if fmt == "table":
+    if fmt == "text":
         parts = [screen_table(screened.result, tickers), "", *_footer(screened, len(tickers))]
         if basket is not None:
             parts += ["", str(basket)]
@@ -307,24 +309,36 @@ def explain_command(args: argparse.Namespace) -> Output:
     screened = run_screen(args)
     result = screened.result
     ticker = resolve_ticker(result, args.ticker)
-    if args.format == "json":
-        e = result.explain(ticker)
+    status = getattr(args, "status", False)
+    e = result.explain(ticker)
+
+    def document() -> dict[str, Any]:
         excluded = result.excluded
         gates = [
             {"rule": str(r.rule), "reason": str(r.reason), "why": str(r.why)}
             for r in excluded[excluded["ticker"] == ticker].itertuples(index=False)
         ]
-        return Output(to_json({
+        return {
             "ticker": e.ticker, "name": e.name, "score": e.score, "rank": e.rank,
             "ranked": e.of, "passed": e.passed, "excluded_by": gates,
             "pack": {"id": result.pack.id, "version": result.pack.version},
             "rules": explanation_rows(e),
             "sources": [] if e.sources is None else
             [{k: str(v) for k, v in row.items()} for row in e.sources.to_dict("records")],
-            **({"market_status": status_rows(screened)} if getattr(args, "status", False)
-               else {}),
-        }))
-    text = render_explanation(result, ticker) + "\n"
-    if getattr(args, "status", False):
-        text += "\nMarket data status:\n" + status_text(screened)
-    return Output(text)
+            **({"market_status": status_rows(screened)} if status else {}),
+        }
+
+    def table() -> Table:
+        if status:  # stdout stays one CSV table
+            sys.stderr.write("market data status:\n" + status_text(screened))
+        rows = [{"ticker": e.ticker, **row} for row in explanation_rows(e)]
+        return Table.from_records(rows, ["ticker", "rule", "kind", "value", "weight",
+                                         "contribution", "status", "why"])
+
+    def text() -> str:
+        out = render_explanation(result, ticker) + "\n"
+        if status:
+            out += "\nMarket data status:\n" + status_text(screened)
+        return out
+
+    return Output(render(args.format, text=text, json=document, csv=table))

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from thesis_lib.cli._output import Output
+from thesis_lib.cli._output import Output, Table, problem_dict, render
 from thesis_lib.errors import Problem, ThesisError
 
 KINDS = ("universe", "pack", "watchlist", "chain", "evidence", "links")
@@ -48,8 +48,13 @@ def _check_pack(path: str) -> tuple[list[Problem], str]:
         pack = load_pack(path)
     except ThesisError as exc:  # load_pack lists every problem in the file at once
         return list(exc.problems), ""
-    return [], (f"pack {pack.id!r} v{pack.version}: {len(pack.rules)} rules "
-                f"({len(pack.gates)} gates), {len(pack.expect)} expectations")
+    from thesis_lib.testing.expectations import expectation_problems
+
+    # Every ticker an expectation names must be in the universe it runs against.
+    problems = expectation_problems(pack)
+    against = f" against {pack.universe}" if pack.universe else ""
+    return problems, (f"pack {pack.id!r} v{pack.version}: {len(pack.rules)} rules "
+                      f"({len(pack.gates)} gates), {len(pack.expect)} expectations{against}")
 
 
 def _check_watchlist(path: str) -> tuple[list[Problem], str]:
@@ -123,19 +128,43 @@ def check_file(path: str, kind: str | None = None) -> tuple[str | None, list[Pro
 
 
 def validate_command(args: argparse.Namespace) -> Output:
-    lines: list[str] = []
-    bad = 0
-    for path in args.files:
-        kind, problems, summary = check_file(path, args.kind)
-        if problems:
-            bad += 1
-            what = f" ({kind})" if kind else ""
-            count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
-            lines.append(f"{path}{what}: {count}")
-            lines += [f"  - {p}" for p in problems]
-        else:
-            lines.append(f"{path}: ok, {summary}")
-    total = len(args.files)
-    if total > 1:
-        lines.append(f"{total - bad} of {total} files valid")
-    return Output("\n".join(lines) + "\n", status=1 if bad else 0)
+    checked = [(path, *check_file(path, args.kind)) for path in args.files]
+    bad = sum(bool(problems) for _, _, problems, _ in checked)
+    total = len(checked)
+
+    def text() -> str:
+        lines: list[str] = []
+        for path, kind, problems, summary in checked:
+            if problems:
+                what = f" ({kind})" if kind else ""
+                count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+                lines.append(f"{path}{what}: {count}")
+                lines += [f"  - {p}" for p in problems]
+            else:
+                lines.append(f"{path}: ok, {summary}")
+        if total > 1:
+            lines.append(f"{total - bad} of {total} files valid")
+        return "\n".join(lines) + "\n"
+
+    def document() -> dict[str, Any]:
+        return {
+            "files": [{"path": path, "kind": kind, "valid": not problems,
+                       "summary": summary or None,
+                       "problems": [problem_dict(p) for p in problems]}
+                      for path, kind, problems, summary in checked],
+            "valid": total - bad, "invalid": bad,
+        }
+
+    def table() -> Table:
+        columns = ["path", "kind", "valid", "summary", "item", "field", "position",
+                   "message", "hint"]
+        rows: list[dict[str, Any]] = []
+        for path, kind, problems, summary in checked:
+            head = {"path": path, "kind": kind, "valid": not problems}
+            if not problems:
+                rows.append({**head, "summary": summary})
+            rows += [{**head, **problem_dict(p)} for p in problems]
+        return Table.from_records(rows, columns)
+
+    return Output(render(args.format, text=text, json=document, csv=table),
+                  status=1 if bad else 0)

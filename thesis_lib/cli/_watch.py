@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from thesis_lib.cli._output import Output, markdown_table, note, to_json
+from thesis_lib.cli._output import Output, Table, markdown_table, note, render
 from thesis_lib.rules.render import WIDTH, clip, screen_table
 
 EXIT_ALERTS = 3
@@ -243,9 +243,10 @@ def _rows(run: Any, tickers: Sequence[str]) -> list[dict[str, Any]]:
     return out
 
 
-def render_json(run: Any, status: int) -> str:
+def json_document(run: Any, status: int) -> dict[str, Any]:
+    """The run as one JSON document (``--format json``)."""
     tickers, _ = _shown(run)
-    return to_json({
+    return {
         "watchlist": run.watchlist.id,
         "file": str(run.watchlist.file) if run.watchlist.file else None,
         "taken_at": run.snapshot.taken_at.isoformat(),
@@ -261,7 +262,7 @@ def render_json(run: Any, status: int) -> str:
         "basket": _basket_json(run),
         "notes": list(run.notes),
         "exit_status": status,
-    })
+    }
 
 
 def render_markdown(run: Any) -> str:
@@ -307,10 +308,44 @@ def watch_command(args: argparse.Namespace) -> Output:
     for message in run.notes:
         note(message)
     status = EXIT_ALERTS if run.fired and args.fail_on_alert else 0
-    if args.format == "json":
-        text = render_json(run, status)
-    elif args.format == "markdown":
-        text = render_markdown(run)
-    else:
-        text = render_text(run)
+    text = render(args.format, text=lambda: render_text(run),
+                  json=lambda: json_document(run, status), csv=lambda: render_table(run),
+                  markdown=lambda: render_markdown(run))
+    if args.format == "csv" and run.saved_path is not None:  # stdout stays one CSV table
+        note(f"saved {run.saved_path}")
     return Output(text, status=status)
+
+
+CSV_COLUMNS = ("section", "ticker", "name", "layer", "rank", "score", "old_rank", "old_score",
+               "weight", "old_weight", "note")
+"""The columns of ``thesis watch --format csv``: one row per change (``section`` entered,
+left, moved), alert fired (alert), company shown (top), basket member (basket) and trade
+(trade)."""
+
+
+def render_table(run: Any) -> Table:
+    """The run as one table (``--format csv``)."""
+    diff = run.diff
+    rows: list[dict[str, Any]] = []
+    for section, changes in (("entered", diff.entered), ("left", diff.left),
+                             ("moved", diff.moved)):
+        rows += [{"section": section, "ticker": c.ticker, "name": c.name, "rank": c.new_rank,
+                  "score": c.new_score, "old_rank": c.old_rank, "old_score": c.old_score,
+                  "note": c.note} for c in changes]
+    rows += [{"section": "alert", "ticker": a.ticker, "name": a.id, "note": a.message}
+             for a in diff.alerts]
+    tickers, _ = _shown(run)
+    rows += [{"section": "top", **{k: r[k] for k in ("ticker", "name", "layer", "rank",
+                                                       "score")},
+              "note": "excluded by " + ", ".join(r["excluded_by"]) if r["excluded_by"]
+              else None} for r in _rows(run, tickers)]
+    basket = _basket_json(run)
+    if basket is not None:
+        rows += [{"section": "basket", "ticker": m["ticker"], "name": m["name"],
+                  "layer": m["layer"], "rank": m["selection_rank"], "score": m["score"],
+                  "weight": m["weight"], "note": m["bound"]} for m in basket["members"]]
+        rows += [{"section": "trade", "ticker": t["ticker"], "name": t["name"],
+                  "weight": t["new_weight"], "old_weight": t["old_weight"],
+                  "note": t["action"] + (f" ({t['why']})" if t["why"] else "")}
+                 for t in basket["trades"] or ()]
+    return Table.from_records(rows, CSV_COLUMNS)

@@ -181,8 +181,11 @@ def problems_from_validation(
 ) -> list[Problem]:
     """One :class:`Problem` per pydantic error, located by item and field."""
     problems: list[Problem] = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for err in errors:
         loc = err["loc"]
+        if _cascade(err, errors):
+            continue
         item, field = _describe_loc(loc, data, model)
         if item is None:
             item = _top_item(data, model)
@@ -199,6 +202,17 @@ def problems_from_validation(
             hint = "shares and confidences are fractions between 0 and 1, e.g. 0.25 for 25%"
         problems.append(Problem(_message(err), file=file, item=item, field=field, hint=hint))
     return problems
+
+
+def _cascade(err: ErrorDetails, errors: Sequence[ErrorDetails]) -> bool:
+    """A list "too short" error caused by its own items failing (pydantic counts a list
+    after dropping the items that failed, so a pack whose only rule has a bad weight would
+    also be told it has no rules): the item errors say what is wrong, this one is noise."""
+    if err["type"] != "too_short":
+        return False
+    loc = tuple(err["loc"])
+    return any(len(other["loc"]) > len(loc) and tuple(other["loc"][:len(loc)]) == loc
+               for other in errors)
 
 
 def _top_item(data: Any, model: type[BaseModel] | None) -> str | None:

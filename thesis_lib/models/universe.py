@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
 from thesis_lib._suggest import did_you_mean
-from thesis_lib.errors import DataError, Problem
+from thesis_lib.errors import DataError, Problem, ThesisError
 from thesis_lib.models._base import Model
 from thesis_lib.models.chain import SupplyChain
 from thesis_lib.models.company import Company
@@ -56,39 +57,26 @@ class Universe(Model):
 
     @model_validator(mode="after")
     def _check_together(self) -> Universe:
-        problems: list[Problem] = []
-        layers = set(self.chain.ids)
+        companies = [(c.ticker, _located_layers(c.exposures, c.forward)) for c in self.companies]
+        problems = _company_problems(companies, set(self.chain.ids))
         tickers = {c.ticker for c in self.companies}
-        seen: set[str] = set()
-        for company in self.companies:
-            where = f"company {company.ticker!r}"
-            if company.ticker in seen:
-                problems.append(
-                    Problem(
-                        "duplicate ticker",
-                        item=where,
-                        field="ticker",
-                        hint="each company appears once; merge the two entries",
-                    )
-                )
-            seen.add(company.ticker)
-            located = [(f"exposures[{i}].layer", e.layer) for i, e in enumerate(company.exposures)]
-            located += [(f"forward[{i}].layer", f.layer) for i, f in enumerate(company.forward)]
-            for field, layer in located:
-                if layer not in layers:
-                    problems.append(
-                        Problem(
-                            f"unknown layer {layer!r}",
-                            item=where,
-                            field=field,
-                            hint=did_you_mean(layer, layers, what="layers"),
-                        )
-                    )
-        problems += _link_problems(self.links, tickers, layers)
-        problems += _evidence_problems(self.evidence, tickers, layers)
+        problems += _link_problems(self.links, tickers, set(self.chain.ids))
+        problems += _evidence_problems(self.evidence, tickers, set(self.chain.ids))
         if problems:
             raise DataError(problems)
         return self
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any], *, file: str | None = None) -> Any:
+        """Validate ``data`` into a universe, reporting every problem in one pass: when some
+        fields are wrong (a share of 1.4), the checks across companies, links and evidence
+        (an unknown layer, a duplicate ticker) still run on everything that can be read."""
+        try:
+            return super().parse(data, file=file)
+        except ThesisError as exc:
+            found = list(exc.problems)
+        extra = [p.located(file=file) for p in _raw_problems(data)]
+        raise DataError(_merge(found, extra)) from None
 
     # -- lookups -------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Company]:  # type: ignore[override]
@@ -413,3 +401,93 @@ def _evidence_problems(
                 problems.append(Problem(f"unknown {what} {value!r}", item=where, field=field,
                                         hint=did_you_mean(value, allowed, what=plural)))
     return problems
+
+
+def _located_layers(exposures: Sequence[Any], forward: Sequence[Any]) -> list[tuple[str, Any]]:
+    located = [(f"exposures[{i}].layer", e.layer) for i, e in enumerate(exposures)]
+    located += [(f"forward[{i}].layer", f.layer) for i, f in enumerate(forward)]
+    return located
+
+
+def _company_problems(
+    companies: Sequence[tuple[Any, list[tuple[str, Any]]]], layers: set[str]
+) -> list[Problem]:
+    """Duplicate tickers and unknown layers of ``(ticker, [(field, layer), ...])`` pairs."""
+    problems: list[Problem] = []
+    seen: set[Any] = set()
+    for ticker, located in companies:
+        where = f"company {ticker!r}"
+        if ticker in seen:
+            problems.append(Problem("duplicate ticker", item=where, field="ticker",
+                                    hint="each company appears once; merge the two entries"))
+        seen.add(ticker)
+        for field, layer in located:
+            if isinstance(layer, str) and layer not in layers:
+                problems.append(Problem(f"unknown layer {layer!r}", item=where, field=field,
+                                        hint=did_you_mean(layer, layers, what="layers")))
+    return problems
+
+
+def _raw_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """The checks across the universe on raw data whose fields did not all validate: each
+    company, link and claim that reads is checked as in :meth:`Universe._check_together`."""
+    chain = data.get("chain")
+    try:
+        chain = chain if isinstance(chain, SupplyChain) else SupplyChain.model_validate(chain)
+    except (ThesisError, ValueError, TypeError):
+        return []  # the chain's own problems are reported; nothing to check layers against
+    layers = set(chain.ids)
+
+    def rows(key: str) -> list[Any]:
+        value = data.get(key, ())
+        return list(value) if isinstance(value, list | tuple) else []
+
+    companies: list[tuple[Any, list[tuple[str, Any]]]] = []
+    for raw in rows("companies"):
+        if isinstance(raw, Company):
+            companies.append((raw.ticker, _located_layers(raw.exposures, raw.forward)))
+            continue
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("ticker"), str):
+            continue
+        located: list[tuple[str, Any]] = []
+        for name in ("exposures", "forward"):
+            items = raw.get(name, ())
+            for i, item in enumerate(items if isinstance(items, list | tuple) else ()):
+                layer = item.get("layer") if isinstance(item, Mapping) else \
+                    getattr(item, "layer", None)
+                located.append((f"{name}[{i}].layer", layer))
+        companies.append((raw["ticker"].strip(), located))
+    tickers = {t for t, _ in companies}
+    links = tuple(_valid(Link, rows("links")))
+    evidence = tuple(_valid(Evidence, rows("evidence")))
+    return [*_company_problems(companies, layers), *_link_problems(links, tickers, layers),
+            *_evidence_problems(evidence, tickers, layers)]
+
+
+def _valid(model: Any, items: Sequence[Any]) -> Iterator[Any]:
+    """The items that validate as ``model`` (the others' problems are reported already)."""
+    for item in items:
+        if isinstance(item, model):
+            yield item
+            continue
+        try:
+            yield model.model_validate(item)
+        except (ThesisError, ValueError, TypeError):
+            continue
+
+
+def _natural(text: str | None) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text or ""))
+
+
+def _merge(found: list[Problem], extra: list[Problem]) -> list[Problem]:
+    """Field problems and cross-checks together, once each, grouped by item in the order
+    the items first appear, and by field within an item."""
+    unique: dict[str, Problem] = {}
+    for p in [*found, *extra]:
+        unique.setdefault(str(p), p)
+    problems = list(unique.values())
+    order: dict[str | None, int] = {}
+    for p in problems:
+        order.setdefault(p.item, len(order))
+    return sorted(problems, key=lambda p: (order[p.item], _natural(p.field)))

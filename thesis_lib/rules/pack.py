@@ -7,6 +7,8 @@ A pack file looks like::
     description = "..."
     thesis = "..."
     chain = "ai-compute"          # the chain exposure()/exposure_below() resolve against
+    universe = "my-universe.toml" # optional: what its expectations run against (a built-in
+                                  # name or a path relative to the pack file)
 
     [[rules]]
     id = "hbm"
@@ -226,6 +228,10 @@ class RulePack(Model):
     description: str = ""
     thesis: str = ""
     chain: str = "ai-compute"
+    universe: str | None = Field(default=None, min_length=1)
+    """The universe the pack's expectations run against unless one names its own: a
+    built-in universe name or a universe file, relative to the pack file (see
+    :meth:`universe_source`). Unset, the built-in universe."""
     columns: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = Field(min_length=1)
     expect: tuple[Expectation, ...] = ()
@@ -337,6 +343,22 @@ class RulePack(Model):
     def source(self) -> str | None:
         """The file this pack was loaded from, if any."""
         return self._source
+
+    def universe_source(self, spec: str | None = None) -> str | Path | None:
+        """Where the universe ``spec`` (the pack's own ``universe`` by default) is loaded
+        from: a built-in universe name as is, a relative path next to the pack file;
+        None when the pack names no universe."""
+        from thesis_lib.loading import BUILTIN_UNIVERSES
+
+        spec = self.universe if spec is None else spec
+        if spec is None:
+            return None
+        if spec in BUILTIN_UNIVERSES:
+            return spec
+        path = Path(spec)
+        if not path.is_absolute() and self._source:
+            path = Path(self._source).parent / path
+        return path
 
     def with_weights(self, weights: Mapping[str, float]) -> RulePack:
         """A copy with some rule weights changed, e.g. ``pack.with_weights({"hbm": 5})``.

@@ -23,6 +23,7 @@ from thesis_lib.testing.expectations import (
     ExpectationResult,
     PackReport,
     check_pack,
+    expectation_problems,
     format_reports,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "assert_gate_excludes",
     "assert_monotone",
     "check_pack",
+    "expectation_problems",
     "format_reports",
 ]
 

@@ -9,10 +9,12 @@
                          # what happened, the contributions behind it and the rule to look at
     report.to_frame()    # one row per expectation
 
-Each expectation runs against its own universe (``universe = ...`` in the pack: a built-in
-universe name or a file, relative to the pack's folder); an expectation that names none
-runs against the universe given to :func:`check_pack`, the built-in one by default. Each
-distinct universe is screened once.
+Each expectation runs against its own universe (``universe = ...`` in the ``[[expect]]``
+entry: a built-in universe name or a file, relative to the pack's folder); an expectation
+that names none runs against the universe given to :func:`check_pack`, else the pack's own
+(``universe = ...`` at the top of the pack), else the built-in one. Each distinct universe
+is screened once. :func:`expectation_problems` checks, without screening, that every
+ticker an expectation names is in the universe it runs against.
 """
 
 from __future__ import annotations
@@ -28,14 +30,15 @@ import pandas as pd
 
 from thesis_lib._suggest import did_you_mean
 from thesis_lib._text import plain_lines
-from thesis_lib.errors import RuleError, ThesisError
+from thesis_lib.errors import Problem, RuleError, ThesisError
 from thesis_lib.loading import BUILTIN_UNIVERSES, DEFAULT_UNIVERSE, load_universe
 from thesis_lib.models import Universe
 from thesis_lib.pipeline import screen
 from thesis_lib.rules.pack import Expectation, Rule, RulePack, load_pack
 from thesis_lib.rules.screen import EXCLUDED, FAILED, STATUS_NAMES, ScreenResult, column_array
 
-__all__ = ["ExpectationResult", "PackReport", "check_pack", "format_reports"]
+__all__ = ["ExpectationResult", "PackReport", "check_pack", "expectation_problems",
+           "format_reports"]
 
 _EPS = 1e-12
 
@@ -193,7 +196,8 @@ def check_pack(
     ``pack`` is a :class:`~thesis_lib.RulePack`, a built-in pack name or a pack file (a
     pack that does not load raises :class:`~thesis_lib.RuleError`). ``universe`` is the
     universe for expectations that do not name their own: a :class:`~thesis_lib.Universe`,
-    a built-in universe name or a universe file; the built-in universe by default.
+    a built-in universe name or a universe file; by default the pack's ``universe``
+    (relative to the pack file), else the built-in universe.
     A universe that cannot be loaded or screened fails the expectations that use it,
     with the error as what happened, so the report still covers every expectation.
     """
@@ -223,6 +227,85 @@ def _key(path: Path) -> str:
         return str(path.absolute())
 
 
+def universe_spec(
+    pack: RulePack, exp: Expectation, default: Universe | str | os.PathLike[str] | None = None
+) -> tuple[str, str, Universe | str | Path]:
+    """(cache key, label, what to load) of the universe ``exp`` runs against: its own
+    ``universe``, else ``default``, else the pack's ``universe``, else the built-in one."""
+    spec = exp.universe
+    if spec is None and default is not None:
+        if isinstance(default, Universe):
+            return f"object:{id(default)}", default.id, default
+        if isinstance(default, str) and default in BUILTIN_UNIVERSES:
+            return f"builtin:{default}", default, default
+        path = Path(default)
+        return f"file:{_key(path)}", str(default), path
+    if spec is None:
+        spec = pack.universe
+    if spec is None:
+        return f"builtin:{DEFAULT_UNIVERSE}", DEFAULT_UNIVERSE, DEFAULT_UNIVERSE
+    where = pack.universe_source(spec)
+    if isinstance(where, Path):
+        return f"file:{_key(where)}", spec, where
+    return f"builtin:{spec}", spec, spec
+
+
+def expectation_problems(
+    pack: RulePack | str | os.PathLike[str],
+    universe: Universe | str | os.PathLike[str] | None = None,
+) -> list[Problem]:
+    """Every ticker an expectation names that the universe it runs against lacks (with
+    close matches), and every such universe that does not load; [] when all is well.
+
+    The universes are chosen as :func:`check_pack` does (``universe`` for expectations
+    without their own, by default the pack's ``universe``), loaded but not screened.
+    """
+    if not isinstance(pack, RulePack):
+        pack = load_pack(pack)
+    loaded: dict[str, Universe | ThesisError] = {}
+    problems: list[Problem] = []
+    for i, exp in enumerate(pack.expect, start=1):
+        key, label, what = universe_spec(pack, exp, universe)
+        if key not in loaded:
+            try:
+                loaded[key] = what if isinstance(what, Universe) else load_universe(what)
+            except ThesisError as error:
+                loaded[key] = error
+                # Named by the expectation, by the pack, or given by the caller.
+                item = _where(exp, i) if exp.universe is not None else None
+                field = "universe" if exp.universe is not None or universe is None else None
+                problems += [Problem(f"cannot load the universe: {p}", file=pack.source,
+                                     item=item, field=field) for p in error.problems]
+        found = loaded[key]
+        if isinstance(found, ThesisError):
+            continue
+        tickers = set(found.tickers)
+        for name, ticker in _named_tickers(exp):
+            if ticker not in tickers:
+                problems.append(Problem(
+                    f"unknown ticker {ticker!r} in universe {label}", file=pack.source,
+                    item=_where(exp, i),
+                    field=name, hint=did_you_mean(ticker, tickers, what="tickers")
+                    or f"the universe {label} has no such company; check the ticker or the "
+                       "universe the expectation runs against"))
+    return problems
+
+
+def _where(exp: Expectation, index: int) -> str:
+    return f"expectation {exp.id!r}" if exp.id else f"expectation #{index}"
+
+
+def _named_tickers(exp: Expectation) -> list[tuple[str, str]]:
+    """(field, ticker) for every ticker ``exp`` names, e.g. ``("above[1]", "NVDA")``."""
+    out: list[tuple[str, str]] = []
+    for name in ("above", "top", "not_top", "outrank"):
+        for j, ticker in enumerate(getattr(exp, name) or ()):
+            out.append((f"{name}[{j}]", ticker))
+    if exp.ticker is not None:
+        out.append(("ticker", exp.ticker))
+    return out
+
+
 class _Runner:
     def __init__(self, pack: RulePack, default: Universe | str | os.PathLike[str] | None):
         self.pack = pack
@@ -233,23 +316,7 @@ class _Runner:
     # -- universes ----------------------------------------------------------------------
     def _spec(self, exp: Expectation) -> tuple[str, str, Universe | str | Path]:
         """(cache key, label, what to load) of the universe an expectation runs against."""
-        spec = exp.universe
-        if spec is None:
-            default = self.default
-            if isinstance(default, Universe):
-                return f"object:{id(default)}", default.id, default
-            if default is None:
-                return f"builtin:{DEFAULT_UNIVERSE}", DEFAULT_UNIVERSE, DEFAULT_UNIVERSE
-            if isinstance(default, str) and default in BUILTIN_UNIVERSES:
-                return f"builtin:{default}", default, default
-            path = Path(default)
-            return f"file:{_key(path)}", str(default), path
-        if spec in BUILTIN_UNIVERSES:
-            return f"builtin:{spec}", spec, spec
-        path = Path(spec)
-        if not path.is_absolute() and self.pack.source:
-            path = Path(self.pack.source).parent / path
-        return f"file:{_key(path)}", spec, path
+        return universe_spec(self.pack, exp, self.default)
 
     def _screen(self, exp: Expectation) -> _Screened:
         key, label, what = self._spec(exp)

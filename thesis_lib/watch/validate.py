@@ -37,9 +37,14 @@ def watchlist_problems(path: str | Path) -> list[Problem]:
 
     try:
         watchlist = load_watchlist(path)
+        problems: list[Problem] = []
     except ThesisError as exc:
-        return list(exc.problems)
-    problems: list[Problem] = []
+        problems = list(exc.problems)
+        # Check what the readable rest refers to as well, so one run lists everything.
+        salvaged = _salvage(path, problems)
+        if salvaged is None:
+            return problems
+        watchlist = salvaged
     universe = pack = None
     try:
         universe = load_universe(watchlist.universe_source())
@@ -62,6 +67,36 @@ def watchlist_problems(path: str | Path) -> list[Problem]:
         if not problems and pack is not None and watchlist.prices is None:
             problems += _trial_basket(watchlist, universe, pack)
     return problems
+
+
+def _salvage(path: str | Path, problems: list[Problem]) -> Watchlist | None:
+    """The watchlist without the fields and alerts ``problems`` are about (their defaults
+    instead), or None if even that does not load."""
+    import re
+
+    from thesis_lib.loading import read_toml
+    from thesis_lib.watch.model import _alert_item
+    from thesis_lib.watch.parse import parse_watchlist
+
+    try:
+        data = dict(read_toml(Path(path)))
+    except ThesisError:
+        return None
+    items = {p.item for p in problems}
+    for p in problems:
+        if p.item is None and p.field:
+            data.pop(re.split(r"[.\[]", p.field)[0], None)
+    if BASKET_ITEM in items:
+        data.pop("basket", None)
+    alerts = data.get("alerts")
+    if isinstance(alerts, list):
+        data["alerts"] = [a for i, a in enumerate(alerts)
+                          if _alert_item(i, a.get("id") if isinstance(a, dict) else None)
+                          not in items]
+    try:
+        return parse_watchlist(data, file=path)
+    except ThesisError:
+        return None
 
 
 def _trial_basket(watchlist: Watchlist, universe: Any, pack: Any) -> list[Problem]:
