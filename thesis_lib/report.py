@@ -131,7 +131,7 @@ def _thesis(result: ScreenResult) -> str:
     parts.append(f'<p class="muted">{len(pack.rules)} rules: a score rule adds weight x '
                  "value, a penalty takes it away, a gate excludes a company that fails it."
                  "</p>")
-    parts.append(table_html(rules, digits=2, max_rows=len(rules)))
+    parts.append(table_html(rules, digits=2, max_rows=len(rules), wrap=["expression", "why"]))
     parts.append("</section>")
     return "".join(parts)
 
