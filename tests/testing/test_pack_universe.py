@@ -102,6 +102,22 @@ def test_thesis_test_passes_on_a_pack_with_its_own_universe(cli, pack_dir):
     assert "2 expectations: 2 passed, 0 failed" in ran.out
 
 
+def test_screen_and_scenarios_use_the_packs_universe_unless_told_otherwise(cli, pack_dir):
+    pack = str(pack_dir / "mod.pack.toml")
+    ran = cli("screen", "--pack", pack, "--format", "json")
+    assert ran.status == 0, ran.err
+    import json
+
+    shown = json.loads(ran.out)
+    assert [c["ticker"] for c in shown["companies"]] == ["MOD", "GPU"]
+    assert shown["universe"] == "mod-universe.toml"
+    told = json.loads(cli("screen", "--pack", pack, "--universe", "ai-compute-2026",
+                          "--format", "json").out)
+    assert "MOD" not in {c["ticker"] for c in told["companies"]}
+    ran = cli("scenarios", pack)  # the pack has no scenarios: says so, on its own universe
+    assert ran.status == 1 and "has no [[scenarios]]" in ran.err
+
+
 def test_the_plugin_runs_against_the_packs_universe(pytester: pytest.Pytester, pack_dir):
     shutil.copytree(pack_dir, pytester.path / "packs")
     pytester.makeconftest('pytest_plugins = ["thesis_lib.testing.plugin"]\n')

@@ -90,7 +90,8 @@ def _fill(*paragraphs: str) -> str:
 
 def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--universe", metavar="FILE",
-                   help="universe TOML file or built-in name (default: ai-compute-2026)")
+                   help="universe TOML file or built-in name (default: the pack's own "
+                        "`universe =`, else ai-compute-2026)")
     p.add_argument("--pack", metavar="NAME|FILE", default="one-layer-down",
                    help="built-in pack name or pack TOML file (default: one-layer-down)")
     p.add_argument("--prices", metavar="SOURCE",

@@ -18,12 +18,11 @@ def _frame_rows(table: Any) -> list[dict[str, Any]]:
 
 
 def scenarios_command(args: argparse.Namespace) -> Output:
-    from thesis_lib import load_pack, load_universe
+    from thesis_lib.cli._screen import pack_and_universe
     from thesis_lib.loading import load_scenarios
     from thesis_lib.scenarios import run_scenarios
 
-    universe = load_universe(args.universe)
-    pack = load_pack(args.pack)
+    pack, universe, _ = pack_and_universe(args)
     scenarios = load_scenarios(args.file) if args.file else pack.scenarios
     if not scenarios:
         raise CliError(f"pack {pack.id!r} has no [[scenarios]]",

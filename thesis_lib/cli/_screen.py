@@ -43,15 +43,24 @@ class Screened:
     priced: bool
 
 
-def run_screen(args: argparse.Namespace) -> Screened:
-    """Load the universe and pack named on the command line, attach prices, and screen."""
+def pack_and_universe(args: argparse.Namespace) -> tuple[Any, Any, str]:
+    """The pack named on the command line and the universe to screen: ``--universe`` if
+    given, else the pack's own ``universe =``, else the built-in one; and how to name
+    that universe in output."""
     from thesis_lib import load_universe
-    from thesis_lib.pipeline import screen
     from thesis_lib.rules import load_pack
 
-    universe = load_universe(args.universe)
     pack = load_pack(args.pack)
-    label = args.universe or universe.id
+    source = args.universe if args.universe else pack.universe_source()
+    universe = load_universe(source)
+    return pack, universe, str(args.universe or pack.universe or universe.id)
+
+
+def run_screen(args: argparse.Namespace) -> Screened:
+    """Load the universe and pack named on the command line, attach prices, and screen."""
+    from thesis_lib.pipeline import screen
+
+    pack, universe, label = pack_and_universe(args)
     status, timeout, deadline, quiet = (getattr(args, name, None)
                                         for name in ("status", "timeout", "deadline", "quiet"))
     if not args.prices:
