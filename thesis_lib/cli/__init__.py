@@ -88,10 +88,17 @@ def _fill(*paragraphs: str) -> str:
     return "\n\n".join(textwrap.fill(p, 79) for p in paragraphs)
 
 
-def _data_options(p: argparse.ArgumentParser) -> None:
+def _universe_option(p: argparse.ArgumentParser, *, of_pack: bool = False) -> None:
+    """``--universe``; for a command that takes a pack, the pack's own ``universe =``
+    comes before the built-in default."""
+    default = "the pack's own `universe =`, else ai-compute-2026" if of_pack \
+        else "ai-compute-2026"
     p.add_argument("--universe", metavar="FILE",
-                   help="universe TOML file or built-in name (default: the pack's own "
-                        "`universe =`, else ai-compute-2026)")
+                   help=f"universe TOML file or built-in name (default: {default})")
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    _universe_option(p, of_pack=True)
     p.add_argument("--pack", metavar="NAME|FILE", default="one-layer-down",
                    help="built-in pack name or pack TOML file (default: one-layer-down)")
     p.add_argument("--prices", metavar="SOURCE",
@@ -235,8 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         "layers", parents=[common],
         help="the supply chain: which layers sit below which, with company counts",
         description="Print a universe's supply chain, customers first, with company counts.")
-    p.add_argument("--universe", metavar="FILE",
-                   help="universe TOML file or built-in name (default: ai-compute-2026)")
+    _universe_option(p)
     format_option(p, markdown=True, text="a tree of tiers", csv="one row per layer")
     p.set_defaults(handler="layers")
 
@@ -252,8 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="suppliers only, N steps down (suppliers of suppliers ...)")
     p.add_argument("--up", metavar="N", type=_positive,
                    help="customers only, N steps up")
-    p.add_argument("--universe", metavar="FILE",
-                   help="universe TOML file or built-in name (default: ai-compute-2026)")
+    _universe_option(p)
     format_option(p, text="a tree", csv="one row per link")
     p.set_defaults(handler="links")
 
@@ -271,8 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", metavar="ID", nargs="+", help="run only these scenarios")
     p.add_argument("--top", metavar="N", type=_positive, default=10,
                    help="the top N whose entries and exits are reported (default: 10)")
-    p.add_argument("--universe", metavar="FILE",
-                   help="universe TOML file or built-in name (default: ai-compute-2026)")
+    _universe_option(p, of_pack=True)
     format_option(p, text="per scenario", csv="one row per change")
     p.set_defaults(handler="scenarios")
 

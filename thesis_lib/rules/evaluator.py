@@ -226,17 +226,16 @@ class _Evaluator:
                 ) from error
         if cache is not None:
             cache[key] = array
-            # The column lives as long as the cache, so its id stays its own.
-            bad = ~np.isfinite(array)
-            masks = cache.setdefault(("column masks", self.n), {})
-            masks[id(array)] = bad if bad.any() else False
+            # The column lives as long as the cache, so its id stays its own; its missing
+            # mask is worked out the first time a comparison needs it.
+            cache.setdefault(("column masks", self.n), {})[id(array)] = None
         return array
 
     @property
-    def _column_masks(self) -> dict[int, _Mask | bool] | None:
+    def _column_masks(self) -> dict[int, _Mask | bool | None] | None:
         if self.cache is None:
             return None
-        masks: dict[int, _Mask | bool] | None = self.cache.get(("column masks", self.n))
+        masks: dict[int, _Mask | bool | None] | None = self.cache.get(("column masks", self.n))
         return masks
 
     def text(self, name: str) -> _Text:
@@ -380,8 +379,13 @@ class _Evaluator:
         known = self._column_masks or {}
         mask: _Mask | bool = False
         for x in (a, b):
-            own = known.get(id(x), None) if isinstance(x, np.ndarray) else None
-            part = own if own is not None else _nonfinite(x)
+            if isinstance(x, np.ndarray) and id(x) in known:
+                part = known[id(x)]
+                if part is None:
+                    bad = ~np.isfinite(x)
+                    part = known[id(x)] = bad if bad.any() else False
+            else:
+                part = _nonfinite(x)
             if part is True:
                 return True
             if part is not False:
