@@ -8,7 +8,8 @@
     ├── RuleError                   a rule pack is wrong
     │   └── ExpressionError         one expression does not parse or is not allowed
     ├── ScreenError                 screening could not run on the data given
-    │   └── MissingDataError        a rule with policy "error" met missing data
+    │   ├── MissingDataError        a rule with policy "error" met missing data
+    │   └── EngineUnavailableError  an engine (DuckDB, sqlglot, PySpark) is not installed
     ├── BasketError                 basket rules are wrong or cannot be met
     ├── EvaluationError             evaluation could not run on the inputs given
     │   └── MissingFxError          dollar returns asked for, a listing's currency or FX is missing
@@ -33,6 +34,7 @@ __all__ = [
     "BasketError",
     "ChainError",
     "DataError",
+    "EngineUnavailableError",
     "EvaluationError",
     "ExpressionError",
     "HypothesisUnavailableError",
@@ -191,6 +193,12 @@ class ScreenError(ThesisError):
 
 class MissingDataError(ScreenError):
     """A rule whose missing-data policy is ``error`` met a missing or non-finite value."""
+
+
+class EngineUnavailableError(ScreenError, ModuleNotFoundError):
+    """An engine or SQL tool was asked for but its optional extra is not installed
+    (DuckDB or sqlglot: the ``sql`` extra). Also a :class:`ModuleNotFoundError` whose
+    ``name`` is the missing module, so code that skips on a missing module still does."""
 
 
 class BasketError(ThesisError):

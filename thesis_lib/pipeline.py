@@ -19,7 +19,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from typing import TYPE_CHECKING
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pandas as pd
 
@@ -30,19 +31,56 @@ from thesis_lib.rules.pack import RulePack, load_pack
 from thesis_lib.rules.screen import ScreenResult, score_frame
 
 if TYPE_CHECKING:
+    import duckdb
+
     from thesis_lib.market import MarketDataProvider
+    from thesis_lib.sql import SqlScreen
+
+Engine = Literal["numpy", "duckdb"]
+ENGINES: tuple[str, ...] = ("numpy", "duckdb")
 
 __all__ = ["screen"]
 
 
+@overload
 def screen(
     data: Universe | pd.DataFrame,
+    pack: RulePack | str | os.PathLike[str] = ...,
+    *,
+    market: MarketDataProvider | None = ...,
+    since: dt.date | None = ...,
+    progress: bool | None = ...,
+    engine: Engine = ...,
+    connection: duckdb.DuckDBPyConnection | None = ...,
+    by: str | None = ...,
+) -> ScreenResult: ...
+
+
+@overload
+def screen(
+    data: str | os.PathLike[str] | duckdb.DuckDBPyRelation,
+    pack: RulePack | str | os.PathLike[str] = ...,
+    *,
+    market: MarketDataProvider | None = ...,
+    since: dt.date | None = ...,
+    progress: bool | None = ...,
+    engine: Engine = ...,
+    connection: duckdb.DuckDBPyConnection | None = ...,
+    by: str | None = ...,
+) -> SqlScreen: ...
+
+
+def screen(
+    data: Any,
     pack: RulePack | str | os.PathLike[str] = "one-layer-down",
     *,
     market: MarketDataProvider | None = None,
     since: dt.date | None = None,
     progress: bool | None = None,
-) -> ScreenResult:
+    engine: Engine = "numpy",
+    connection: duckdb.DuckDBPyConnection | None = None,
+    by: str | None = None,
+) -> Any:
     """Score every company in ``data`` with ``pack`` and rank them.
 
     ``data`` is a :class:`~thesis_lib.Universe` or a screening DataFrame in the format of
@@ -56,9 +94,23 @@ def screen(
     :class:`~thesis_lib.market.MarketDataWarning`. Returns a :class:`ScreenResult`; when
     ``data`` is a universe, :meth:`ScreenResult.explain` also names the figures behind
     each rule.
+
+    ``engine`` chooses who computes: ``"numpy"`` (the default, in this process) or
+    ``"duckdb"`` (the pack compiled to one SQL query, run on embedded DuckDB; the ``sql``
+    extra). Both give the same answer. DuckDB can also screen data that never enters
+    pandas: a Parquet path or glob, a DuckDB relation, or the name of a table in
+    ``connection``; with a date column named by ``by`` that data is a panel (scores and
+    ranks per date). That answer is a lazy :class:`~thesis_lib.sql.SqlScreen`. See
+    ``docs/engines.md``.
     """
+    if engine not in ENGINES:
+        raise ScreenError(f"unknown engine {engine!r}", field="engine",
+                          hint=f"use one of: {', '.join(ENGINES)}")
     if not isinstance(pack, RulePack):
         pack = load_pack(pack)
+    if not isinstance(data, Universe | pd.DataFrame):
+        return _screen_in_place(data, pack, engine=engine, connection=connection, by=by,
+                                market=market)
     universe = data if isinstance(data, Universe) else None
     if universe is not None:
         problems = [p for p in pack.problems(universe) if p.field == "chain"]
@@ -73,5 +125,39 @@ def screen(
 
         attachment = add_market_data(frame, market, since=since, progress=progress)
         frame = attachment.frame
-    result = score_frame(frame, pack)
+    if engine == "duckdb":
+        from thesis_lib.sql.engine import score_frame_duckdb
+
+        contributions, status, excluded, _ = score_frame_duckdb(frame, pack,
+                                                                connection=connection)
+        absent = frozenset(c for rule in pack.rules for c in pack.expression(rule.id).columns
+                           if c not in frame.columns)
+        result = ScreenResult(frame=frame, pack=pack, contribution_matrix=contributions,
+                              status=status, excluded_mask=excluded, absent=absent)
+    else:
+        result = score_frame(frame, pack)
     return dataclasses.replace(result, market=attachment, universe=universe)
+
+
+def _screen_in_place(data: Any, pack: RulePack, *, engine: str,
+                     connection: duckdb.DuckDBPyConnection | None, by: str | None,
+                     market: MarketDataProvider | None) -> SqlScreen:
+    """Data that is not in pandas: DuckDB reads it where it is."""
+    kind = type(data).__name__
+    if not isinstance(data, str | PurePath | os.PathLike) and "DuckDBPy" not in kind:
+        raise ScreenError(
+            f"cannot screen a {kind}", field="data",
+            hint="pass a Universe or a screening DataFrame; with engine='duckdb' also a "
+                 "Parquet path, a DuckDB relation or a table name")
+    if engine != "duckdb":
+        raise ScreenError(
+            f"a {'DuckDB relation' if 'DuckDBPy' in kind else 'path or table name'} is "
+            "screened where it lives, by DuckDB", field="engine",
+            hint="pass engine='duckdb' (or load the data into a DataFrame)")
+    if market is not None:
+        raise ScreenError("market data is attached to DataFrames, not to data screened in "
+                          "place", field="market",
+                          hint="add the market columns to the table, or screen a DataFrame")
+    from thesis_lib.sql.engine import screen_relation
+
+    return screen_relation(data, pack, by=by, connection=connection)

@@ -13,6 +13,8 @@ Every command is a few calls a notebook user could make too::
     thesis watch WATCHLIST.toml [--state DIR] [--format FORMAT] [--no-fail-on-alert]
                  [--keep N]
     thesis test PACK... [--universe FILE] [--format FORMAT]
+    thesis sql [PACK] [--dialect duckdb|spark|snowflake|bigquery|postgres] [--table NAME]
+               [--by COLUMN] [--compact] [--format text|json]
     thesis report -o FILE.html [--universe FILE] [--pack NAME|FILE] [--prices SOURCE]
                   [--basket] [--title TEXT] [--force]
 
@@ -332,6 +334,34 @@ def build_parser() -> argparse.ArgumentParser:
                         "else ai-compute-2026)")
     format_option(p, text="PASS/FAIL per expectation", csv="one row per expectation")
     p.set_defaults(handler="test")
+
+    p = sub.add_parser(
+        "sql", parents=[common],
+        help="print a pack compiled to one SQL query (DuckDB, Spark, Snowflake, ...)",
+        description=_fill(
+            "Compile a rule pack to one SQL query over a table with the screening-frame "
+            "columns and a ticker column (and a date column for a panel, --by), and print "
+            "it. The query returns each company's score, rank, gate outcome and every "
+            "rule's contribution and status, as screen() does. Dialects other than duckdb "
+            "are translated with sqlglot (the sql extra) and parsed back before printing.",
+            "Run it where the data lives: on DuckDB from Python with "
+            "screen(..., engine='duckdb'); elsewhere, paste it (see docs/engines.md)."),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("pack", metavar="PACK", nargs="?", default="one-layer-down",
+                   help="built-in pack name or pack TOML file (default: one-layer-down)")
+    p.add_argument("--dialect", default="duckdb",
+                   choices=("duckdb", "spark", "snowflake", "bigquery", "postgres"),
+                   help="SQL dialect to print (default: duckdb)")
+    p.add_argument("--table", default="frame", metavar="NAME",
+                   help="the table or view to read (default: frame)")
+    p.add_argument("--by", metavar="COLUMN",
+                   help="the date column of a panel: scores and ranks per date")
+    p.add_argument("--compact", action="store_true",
+                   help="one line per common table expression instead of pretty-printed")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text: the query (the default); json: the query with the pack, "
+                        "dialect and output columns")
+    p.set_defaults(handler="sql")
     return parser
 
 
@@ -342,13 +372,14 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], Output]]:
     from thesis_lib.cli._report import report_command
     from thesis_lib.cli._scenarios import scenarios_command
     from thesis_lib.cli._screen import explain_command, screen_command
+    from thesis_lib.cli._sql import sql_command
     from thesis_lib.cli._validate import validate_command
     from thesis_lib.cli._watch import watch_command
 
     return {"screen": screen_command, "explain": explain_command,
             "validate": validate_command, "layers": layers_command, "links": links_command,
             "scenarios": scenarios_command, "report": report_command,
-            "watch": watch_command, "test": packtest_command}
+            "watch": watch_command, "test": packtest_command, "sql": sql_command}
 
 
 def _silence_stdout() -> None:
