@@ -76,3 +76,14 @@ def test_builtin_pack_on_builtin_universe() -> None:
     a, b = tl.screen(universe), tl.screen(universe, engine="duckdb")
     pd.testing.assert_frame_equal(a.scores, b.scores)
     assert a.explain("MU").table.equals(b.explain("MU").table)
+
+
+def test_rank_keys_round_halves_to_even_as_numpy() -> None:
+    """-0.3 + 5e-13 is a half at the 12th decimal: numpy rounds it to even (a tie with
+    -0.3); a ROUND that takes halves up would rank it first."""
+    pack = RulePack(id="halves", columns=("a", "b"), rules=[
+        tl.Rule(id="a", expression="a", why="a"), tl.Rule(id="b", expression="b", why="b")])
+    frame = pd.DataFrame({"a": [-0.3, -0.3, -0.3], "b": [0.0, 5e-13, -5e-13]},
+                         index=pd.Index(["X", "Y", "Z"], dtype="string", name="ticker"))
+    assert_same_screen(frame, pack)
+    assert tl.screen(frame, pack, engine="duckdb").scores["rank"].tolist() == [1, 1, 1]

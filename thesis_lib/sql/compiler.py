@@ -16,7 +16,7 @@ How the query is laid out::
          s2 AS (SELECT *, <every sub-expression whose operands are in s1>  FROM s1),
          ...
          scored AS (<contribution and status of each rule, score, passed>),
-         keyed AS (<the rank key>), ranked AS (<rank per date>)
+         scaled, floored, keyed AS (<the rank key>), ranked AS (<rank per date>)
     SELECT ... ORDER BY date, passed DESC, key DESC, ticker
 
 Each distinct sub-expression is computed once, as a column of the stage after its
@@ -179,6 +179,7 @@ def _truth(ref: str) -> str:
 class _Ref:
     sql: str  # a column reference or a literal
     level: int  # the stage after which it can be read (0: the first stage or a literal)
+    name: str | None = None  # the column it refers to (None for a literal)
 
 
 class _Builder:
@@ -188,17 +189,19 @@ class _Builder:
         self.by = by
         self.sources: dict[str, str] = {}  # s0 column -> its expression over the table
         self.stages: list[list[tuple[str, str]]] = []  # stage k (1-based) -> [(name, sql)]
+        self.uses: dict[str, set[str]] = {}  # stage column -> the columns it reads
         self.known: dict[Node, _Ref] = {}
         self.count = 0
 
     # -- naming -------------------------------------------------------------------------
-    def _new(self, level: int, sql: str) -> _Ref:
+    def _new(self, level: int, sql: str, *reads: _Ref) -> _Ref:
         while len(self.stages) < level:
             self.stages.append([])
         name = f"_e{self.count}"
         self.count += 1
         self.stages[level - 1].append((name, sql))
-        return _Ref(quote(name), level)
+        self.uses[name] = {r.name for r in reads if r.name is not None}
+        return _Ref(quote(name), level, name)
 
     def column_source(self, name: str, absent: Collection[str]) -> None:
         """Where s0 reads ``name`` from (missing everywhere when the table lacks it)."""
@@ -236,7 +239,7 @@ class _Builder:
     def _read(self, name: str, *, is_text: bool) -> _Ref:
         key = self._column_key(name)
         self.sources.setdefault(key, "text" if is_text else "num")
-        return _Ref(quote(key), 0)
+        return _Ref(quote(key), 0, key)
 
     def _build(self, node: Node) -> _Ref:
         if isinstance(node, Const):
@@ -250,12 +253,12 @@ class _Builder:
             total = parts[0].sql
             for part in parts[1:]:
                 total = f"({total} + {part.sql})"
-            return self._new(1, _finite(total))
+            return self._new(1, _finite(total), *parts)
         if isinstance(node, Call) and node.name in ("pct_rank", "zscore"):
             return self._cross_sectional(node)
         children = [self.ref(child) for child in node.children()]
         level = 1 + max((c.level for c in children), default=0)
-        return self._new(level, self._expression(node, [c.sql for c in children]))
+        return self._new(level, self._expression(node, [c.sql for c in children]), *children)
 
     def _expression(self, node: Node, args: Sequence[str]) -> str:
         if isinstance(node, Unary):
@@ -334,22 +337,22 @@ class _Builder:
             expr = (f"CASE WHEN {x} IS NULL THEN NULL ELSE "
                     f"CAST(2 * (RANK() {order} - 1) + COUNT(*) {ties} + 1 AS DOUBLE) / "
                     f"CAST(2 * COUNT({x}) {over} AS DOUBLE) END")
-            return self._new(level + 1, expr)
+            return self._new(level + 1, expr, arg)
         # zscore, in two passes as numpy computes it: the mean, then the mean square
         # deviation from it; 0 where every value is equal, missing if the spread overflows.
-        mean = self._new(level + 1, f"SUM({x}) {over} / CAST(COUNT({x}) {over} AS DOUBLE)")
-        low = self._new(level + 1, f"MIN({x}) {over}")
-        high = self._new(level + 1, f"MAX({x}) {over}")
+        mean = self._new(level + 1, f"SUM({x}) {over} / CAST(COUNT({x}) {over} AS DOUBLE)", arg)
+        low = self._new(level + 1, f"MIN({x}) {over}", arg)
+        high = self._new(level + 1, f"MAX({x}) {over}", arg)
         dev = f"({x} - {mean.sql})"
         spread = self._new(level + 2, f"SQRT(SUM({dev} * {dev}) {over} / "
-                                      f"CAST(COUNT({x}) {over} AS DOUBLE))")
+                                      f"CAST(COUNT({x}) {over} AS DOUBLE))", arg, mean)
         s = spread.sql
         expr = (f"CASE WHEN {x} IS NULL THEN NULL "
                 f"WHEN {high.sql} = {low.sql} THEN {number(0.0)} "
                 f"WHEN NOT ({s} - {s} = 0) THEN NULL "
                 f"WHEN {s} > 0 THEN {_finite(f'({x} - {mean.sql}) / {s}')} "
                 f"ELSE {number(0.0)} END")
-        return self._new(level + 3, expr)
+        return self._new(level + 3, expr, arg, mean, low, high, spread)
 
 
 # ---------------------------------------------------------------------------
@@ -363,9 +366,23 @@ def _assemble(pack: RulePack, builder: _Builder, values: Sequence[_Ref], *, tabl
     first = ", ".join(keys + [f"{source} AS {quote(name)}"
                               for name, source in builder.sources.items()])
     ctes = [f"s0 AS (SELECT {first} FROM {table})"]
+    # Each stage carries on only the columns a later stage still reads (the window
+    # functions of a stage hold every column they are given, so fewer is faster).
+    final = len(builder.stages) + 1
+    last_use: dict[str, int] = {v.name: final for v in values if v.name is not None}
     for k, stage in enumerate(builder.stages, start=1):
-        columns = ", ".join(f"{sql} AS {quote(name)}" for name, sql in stage)
-        ctes.append(f"s{k} AS (SELECT *, {columns} FROM s{k - 1})")
+        for name, _ in stage:
+            for used in builder.uses[name]:
+                last_use[used] = max(last_use.get(used, 0), k)
+    carried = [quote(by)] if by is not None else []
+    carried.append(quote("ticker"))
+    defined = list(builder.sources)
+    for k, stage in enumerate(builder.stages, start=1):
+        live = [quote(name) for name in defined if last_use.get(name, 0) > k]
+        columns = [f"{sql} AS {quote(name)}" for name, sql in stage]
+        ctes.append(f"s{k} AS (SELECT {', '.join(carried + live + columns)} FROM s{k - 1})")
+        defined = [name for name in defined if last_use.get(name, 0) > k]
+        defined += [name for name, _ in stage]
     last = f"s{len(builder.stages)}"
 
     outputs: list[str] = []
@@ -404,10 +421,22 @@ def _assemble(pack: RulePack, builder: _Builder, values: Sequence[_Ref], *, tabl
     excluded_by = f"NULLIF(CONCAT_WS(', ', {reasons}), '')" if reasons else "CAST(NULL AS VARCHAR)"
     ctes.append(f"scored AS (SELECT *, {score} AS {quote('score')}, NOT ({excluded}) AS "
                 f"{quote('passed')}, {excluded_by} AS {quote('excluded_by')} FROM rules)")
+    # The rank key of thesis_lib.rules.screen.rank_key: the score rounded to 12 decimals
+    # as numpy rounds (times 1e12, to the nearest whole number with halves to even,
+    # divided by 1e12), written out so that every engine's ROUND gives way to the same.
+    y, f = quote("_y"), quote("_f")
+    ctes.append(f"scaled AS (SELECT *, {quote('score')} * {number(1e12)} AS {y} FROM scored)")
+    ctes.append(f"floored AS (SELECT *, CASE WHEN ABS({y}) < {number(2.0 ** 52)} THEN "
+                f"CAST(FLOOR({y}) AS DOUBLE) END AS {f} FROM scaled)")
+    half = number(0.5)
+    even = f"{f} - {number(2.0)} * CAST(FLOOR({f} / {number(2.0)}) AS DOUBLE) = 0"
+    nearest = (f"CASE WHEN {f} IS NULL THEN {y} WHEN {y} - {f} > {half} THEN {f} + {number(1.0)} "
+               f"WHEN {y} - {f} < {half} THEN {f} WHEN {even} THEN {f} "
+               f"ELSE {f} + {number(1.0)} END")
     limit = number(_RANK_ROUND_BELOW)
     ctes.append(f"keyed AS (SELECT *, CASE WHEN ABS({quote('score')}) < {limit} THEN "
-                f"ROUND({quote('score')}, 12) ELSE {quote('score')} END AS {quote('_key')} "
-                "FROM scored)")
+                f"({nearest}) / {number(1e12)} ELSE {quote('score')} END AS {quote('_key')} "
+                "FROM floored)")
     group = ", ".join(([quote(by)] if by is not None else []) + [quote("passed")])
     ctes.append(f"ranked AS (SELECT *, CASE WHEN {quote('passed')} THEN RANK() OVER "
                 f"(PARTITION BY {group} ORDER BY {quote('_key')} DESC) END AS {quote('rank')} "
