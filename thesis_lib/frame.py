@@ -202,7 +202,7 @@ def _long_panel_problem(frame: pd.DataFrame, what: str) -> Problem | None:
     has_date = "date" in frame.columns or index.name == "date"
     if not has_date or isinstance(index, pd.MultiIndex):
         return None
-    if "ticker" in frame.columns:
+    if "ticker" in frame.columns and index.name != "ticker":
         how = 'frame.set_index(["date", "ticker"])'
     elif index.name != "date" and not index.is_unique:
         how = 'frame.set_index("date", append=True).swaplevel()'
@@ -218,7 +218,6 @@ PANEL_LEVELS: tuple[str, str] = ("date", "ticker")
 
 _PANEL_HINT = ('index the panel by a two-level MultiIndex named ("date", "ticker"), e.g. '
                'frame.set_index(["date", "ticker"])')
-_MAX_PANEL_PROBLEMS = 20
 
 
 def is_panel(data: object) -> bool:
@@ -234,9 +233,9 @@ def check_panel(panel: pd.DataFrame, *, what: str = "panel") -> pd.DataFrame:
     ``datetime64`` values or :class:`datetime.date` objects without a time of day
     (time-zone aware stamps are taken in UTC); they come back as ``datetime64[ns]``
     timestamps, tickers as strings, and the rows grouped by date, ascending (in their
-    own order within a date). Each date's cross-section is checked as
-    :func:`check_frame` checks one frame (a ticker twice on one date, exposures outside
-    [0, 1], ...); every problem is reported at once, naming the date.
+    own order within a date). The panel is checked as :func:`check_frame` checks one
+    frame, each row labelled ``"<ticker> on <date>"`` (a ticker twice on one date,
+    exposures outside [0, 1], ...); every problem is reported at once, naming the date.
     """
     if not isinstance(panel, pd.DataFrame):
         raise ScreenError(f"expected a pandas DataFrame, got {type(panel).__name__}",
@@ -259,29 +258,24 @@ def check_panel(panel: pd.DataFrame, *, what: str = "panel") -> pd.DataFrame:
     order = None if dates.is_monotonic_increasing else np.argsort(dates.asi8, kind="stable")
     if order is not None:
         panel, dates, tickers = panel.take(order), dates.take(order), tickers.take(order)
-    problems: list[Problem] = []
-    seen: set[tuple[str, str | None]] = set()
-    for day, start, stop in panel_bounds(dates):
-        cross = panel.iloc[start:stop].set_axis(tickers[start:stop], axis=0)
-        try:
-            check_frame(cross, what=f"{what}, date {day:%Y-%m-%d}")
-        except ScreenError as error:
-            for problem in error.problems:
-                if (problem.message, problem.field) not in seen:  # once per panel, e.g. a dtype
-                    seen.add((problem.message, problem.field))
-                    problems.append(problem)
-    if problems:
-        if len(problems) > _MAX_PANEL_PROBLEMS:
-            more = len(problems) - _MAX_PANEL_PROBLEMS
-            problems = [*problems[:_MAX_PANEL_PROBLEMS],
-                        Problem(f"and {more} more problem(s) on other dates", item=what)]
-        raise ScreenError(problems)
+    # One check of the whole panel, each row labelled "<ticker> on <date>": a ticker twice
+    # on one date is a duplicate label, and every problem names the date.
+    check_frame(panel.set_axis(_row_labels(dates, tickers), axis=0), what=what)
     if order is None and index.levels[0].dtype == "datetime64[ns]" and \
             index.levels[1].dtype == "string":
         return panel
     new_index = pd.MultiIndex.from_arrays(
         [dates, pd.Index(tickers.astype("string"))], names=list(PANEL_LEVELS))
     return panel.set_axis(new_index, axis=0)
+
+
+def _row_labels(dates: pd.DatetimeIndex, tickers: pd.Index) -> pd.Index:
+    """``"<ticker> on <date>"`` for each row (missing where the ticker is)."""
+    days, day_codes = np.unique(dates.asi8, return_inverse=True)
+    text = pd.DatetimeIndex(days).strftime("%Y-%m-%d").to_numpy(dtype=object)
+    ticker_text = pd.Series(tickers.astype("string"), dtype="string")
+    labels = ticker_text + " on " + pd.Series(text[day_codes], dtype="string")
+    return pd.Index(labels, name="ticker")
 
 
 def panel_bounds(dates: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, int, int]]:

@@ -263,7 +263,7 @@ def test_dates_normalise_and_rows_group_by_date() -> None:
 
 @pytest.mark.parametrize(("make", "message"), [
     (lambda p: relabel(p, list(p.index.get_level_values(0)), ["A", "A", "B", "B"]),
-     "date 2026-01-02: index: duplicate tickers in the index: A"),
+     "panel: index: duplicate tickers in the index: A on 2026-01-02, B on 2026-02-02"),
     (lambda p: relabel(p, [DAYS[0], None, DAYS[1], DAYS[1]]), "1 row(s) have a missing date"),
     (lambda p: relabel(p, ["2026-01-02"] * 2 + ["2026-02-02"] * 2),
      "the date level holds '2026-01-02' (str), not a date"),
@@ -275,7 +275,7 @@ def test_dates_normalise_and_rows_group_by_date() -> None:
      "not ('day', 'ticker')"),
     (lambda p: p.iloc[:0], "the panel has no rows"),
     (lambda p: p.assign(exposure_hbm=[0.5, 2.0, 0.5, 0.5]),
-     "date 2026-01-02: exposure_hbm: 1 value(s) outside [0, 1], e.g. for B"),
+     "panel: exposure_hbm: 1 value(s) outside [0, 1], e.g. for B on 2026-01-02"),
     (lambda p: p.reset_index(), "looks like a panel in long form"),
     (lambda p: p.reset_index(level="date"), "looks like a panel in long form"),
 ])
@@ -293,7 +293,7 @@ def test_three_levels_are_not_a_panel() -> None:
 
 
 def test_a_dtype_problem_is_reported_once_not_per_date() -> None:
-    panel = two_days().assign(exposure_hbm="a lot")
+    panel = two_days().assign(exposure_hbm="a lot", date="2026-01-02", ticker="A")
     with pytest.raises(ScreenError) as caught:
         screen(panel, rank_pack())
     assert len(caught.value.problems) == 1
@@ -315,3 +315,16 @@ def test_error_policy_names_the_date() -> None:
         screen(panel, pack)
     assert caught.value.item == "rule 'rev' on 2026-02-02"
     assert "for B" in str(caught.value)
+
+
+def test_a_panel_result_renders_each_dates_top_in_html() -> None:
+    frame = tl.load_universe().to_frame()
+    panel = pd.concat({pd.Timestamp(DAYS[0]): frame, pd.Timestamp(DAYS[1]): frame},
+                      names=["date", "ticker"])
+    result = screen(panel, "one-layer-down")
+    page = result._repr_html_()
+    assert "2 dates (2026-01-02 to 2026-02-02)" in page
+    assert page.index("<td>2026-02-02</td>") < page.index("<td>2026-01-02</td>")
+    best = result.at(DAYS[1]).scores.index[0]
+    assert f"<td>{best}</td>" in page
+    assert page.count("<tr>") == 1 + 10  # the header, then five names of each date

@@ -52,9 +52,10 @@ def score_panel(panel: pd.DataFrame, pack: RulePack) -> PanelResult:
     excluded = np.empty(n, dtype=bool)
     absent: set[str] = set()
     beyond: set[str] = set()
+    tickers = panel.index.get_level_values(1)
     for day, start, stop in panel_bounds(_dates_of(panel)):
         try:
-            one = score_frame(_cross_section(panel, start, stop), pack)
+            one = score_frame(_cross_section(panel, start, stop, tickers), pack)
         except MissingDataError as error:
             raise MissingDataError([_on_date(p, day) for p in error.problems]) from None
         contributions[:, start:stop] = one.contribution_matrix.T
@@ -96,10 +97,14 @@ def _dates_of(frame: pd.DataFrame) -> pd.DatetimeIndex:
     return dates
 
 
-def _cross_section(panel: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
-    """The rows ``start:stop`` (one date) as a screening frame indexed by ticker."""
-    tickers = panel.index.get_level_values(1)[start:stop]
-    return panel.iloc[start:stop].set_axis(pd.Index(tickers, name="ticker"), axis=0)
+def _cross_section(panel: pd.DataFrame, start: int, stop: int,
+                   tickers: pd.Index | None = None) -> pd.DataFrame:
+    """The rows ``start:stop`` (one date) as a screening frame indexed by ticker
+    (``tickers``: the panel's ticker level, when the caller has it already)."""
+    if tickers is None:
+        tickers = panel.index.get_level_values(1)
+    return panel.iloc[start:stop].set_axis(pd.Index(tickers[start:stop], name="ticker"),
+                                           axis=0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -248,8 +253,10 @@ class PanelResult:
         on first use, date by date (cross-sectional functions see only their date)."""
         if "values" not in self._cache:
             values = np.empty((len(self.frame), len(self.pack.rules)), dtype=np.float64)
+            tickers = self.frame.index.get_level_values(1)
             for _, a, b in self._bounds:
-                values[a:b] = rule_values(_cross_section(self.frame, a, b), self.pack)
+                values[a:b] = rule_values(_cross_section(self.frame, a, b, tickers),
+                                          self.pack)
             self._cache["values"] = values
         matrix: np.ndarray = self._cache["values"]
         return matrix
@@ -342,3 +349,8 @@ class PanelResult:
         return (f"<PanelResult pack={self.pack.id!r} dates={len(self._bounds)} "
                 f"rows={len(self.frame)} ranked={n_pass} "
                 f"excluded={len(self.frame) - n_pass}>")
+
+    def _repr_html_(self) -> str:
+        from thesis_lib._html import panel_html
+
+        return panel_html(self)
