@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -220,7 +220,7 @@ _PANEL_HINT = ('index the panel by a two-level MultiIndex named ("date", "ticker
                'frame.set_index(["date", "ticker"])')
 
 
-def is_panel(data: object) -> bool:
+def is_panel(data: object) -> TypeGuard[pd.DataFrame]:
     """Whether ``data`` is screened as a panel: a DataFrame with a MultiIndex."""
     return isinstance(data, pd.DataFrame) and isinstance(data.index, pd.MultiIndex)
 

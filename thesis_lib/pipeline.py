@@ -108,10 +108,9 @@ def screen(
     return dataclasses.replace(result, market=attachment, universe=universe)
 
 
-def _screen_panel(data: object, pack: RulePack, market: object) -> PanelResult:
+def _screen_panel(data: pd.DataFrame, pack: RulePack, market: object) -> PanelResult:
     if market is not None:
         raise ScreenError("market data cannot be attached to a panel", item="panel",
                           field="market", hint="attach each date's market columns to the "
                           "panel yourself, or screen one date at a time with market=")
-    assert isinstance(data, pd.DataFrame)
     return score_panel(check_panel(data), pack)

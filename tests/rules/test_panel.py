@@ -328,3 +328,12 @@ def test_a_panel_result_renders_each_dates_top_in_html() -> None:
     best = result.at(DAYS[1]).scores.index[0]
     assert f"<td>{best}</td>" in page
     assert page.count("<tr>") == 1 + 10  # the header, then five names of each date
+
+
+def test_tz_aware_dates_are_read_in_utc() -> None:
+    panel = two_days()
+    utc = relabel(panel, list(panel.index.get_level_values(0).tz_localize("UTC")))
+    assert check_panel(utc).index.equals(check_panel(panel).index)
+    local = relabel(panel, list(panel.index.get_level_values(0).tz_localize("Asia/Seoul")))
+    with pytest.raises(ScreenError, match="a date has a time of day"):
+        check_panel(local)
