@@ -79,6 +79,7 @@ _LAZY: dict[str, str] = {
     "Universe": "thesis_lib.models",
     "screen": "thesis_lib.pipeline",
     "Expectation": "thesis_lib.rules",
+    "PanelResult": "thesis_lib.rules",
     "Explanation": "thesis_lib.rules",
     "Rule": "thesis_lib.rules",
     "RulePack": "thesis_lib.rules",
@@ -128,6 +129,7 @@ if TYPE_CHECKING:
     from thesis_lib.rules import (
         Expectation,
         Explanation,
+        PanelResult,
         Rule,
         RulePack,
         ScreenResult,
@@ -177,6 +179,7 @@ __all__ = [
     "MarketDataError",
     "MissingDataError",
     "MissingFxError",
+    "PanelResult",
     "PlotUnavailableError",
     "Problem",
     "ProviderUnavailableError",

@@ -27,6 +27,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from thesis_lib.models import Link, Universe
     from thesis_lib.rules.pack import RulePack
+    from thesis_lib.rules.panel import PanelResult
     from thesis_lib.rules.screen import Explanation, ScreenResult
     from thesis_lib.scenarios.run import ScenarioReport, ScenarioRun
 
@@ -290,6 +291,36 @@ def screen_html(result: ScreenResult, *, max_rows: int = MAX_ROWS) -> str:
         table_html(shown, bars=["score"], signed=["score", *rules], digits=2,
                    blank_zero=rules, max_rows=max_rows, titles={"name": list(table["name"])}),
         paragraph(note) if note else "")
+
+
+def panel_html(result: PanelResult, *, top: int = 5, max_rows: int = MAX_ROWS) -> str:
+    """A PanelResult as each date's ``top`` best-ranked companies, the latest date first.
+
+    Meant for ``PanelResult._repr_html_``.
+    """
+    best = result.top(top)
+    dates = best.index.get_level_values(0)
+    order = np.lexsort((np.arange(len(best)), -dates.asi8))  # latest date first, by rank
+    best = best.iloc[order]
+    names = (list(best["name"]) if "name" in best.columns
+             else [""] * len(best))
+    shown = pd.DataFrame({
+        "date": [f"{d:%Y-%m-%d}" for d in best.index.get_level_values(0)],
+        "rank": best["rank"].astype("Int64").to_numpy(),
+        "ticker": [str(t) for t in best.index.get_level_values(1)],
+        "name": [shorten(n, 22) for n in names],
+        "score": best["score"].to_numpy(dtype=float),
+    })
+    n_pass = int((~result.excluded_mask).sum())
+    days = result.dates
+    span = f"{days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}" if len(days) else "no dates"
+    title = (f"{result.pack.id} v{result.pack.version}: {len(days)} dates ({span}), "
+             f"{n_pass} ranked, {len(result.frame) - n_pass} excluded")
+    return one_style(
+        paragraph(f"the top {top} of each date, latest first; result.at(date) is one "
+                  "date's screen", bold=title),
+        table_html(shown, bars=["score"], signed=["score"], digits=2, index=False,
+                   max_rows=max_rows, titles={"name": names}))
 
 
 def explanation_html(explanation: Explanation) -> str:

@@ -5,9 +5,10 @@ The format itself is documented once, in :meth:`thesis_lib.Universe.to_frame`.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -140,6 +141,9 @@ def check_frame(frame: pd.DataFrame, *, what: str = "screening frame") -> pd.Dat
             f"expected a Universe or a pandas DataFrame, got {type(frame).__name__}",
             hint="pass thesis_lib.load_universe() or Universe.to_frame()",
         )
+    long_panel = _long_panel_problem(frame, what)
+    if long_panel is not None:
+        raise ScreenError(long_panel)
     problems: list[Problem] = []
     index = frame.index
     if index.hasnans:
@@ -188,6 +192,136 @@ def check_frame(frame: pd.DataFrame, *, what: str = "screening frame") -> pd.Dat
         # the caller's frame keeps its own index.
         frame = frame.set_axis(pd.Index(index.astype("string"), name="ticker"), axis=0)
     return frame
+
+
+def _long_panel_problem(frame: pd.DataFrame, what: str) -> Problem | None:
+    """A frame that looks like a panel in long form (a ``date`` column beside a ``ticker``
+    column, or beside a ticker index that repeats): screening takes panels indexed by
+    (date, ticker) only, so say how to get there."""
+    index = frame.index
+    has_date = "date" in frame.columns or index.name == "date"
+    if not has_date or isinstance(index, pd.MultiIndex):
+        return None
+    if "ticker" in frame.columns and index.name != "ticker":
+        how = 'frame.set_index(["date", "ticker"])'
+    elif index.name != "date" and not index.is_unique:
+        how = 'frame.set_index("date", append=True).swaplevel()'
+    else:
+        return None
+    return Problem("this looks like a panel in long form (a 'date' column and one row per "
+                   "ticker and date), which screening does not take", item=what,
+                   field="index", hint=f"index a panel by (date, ticker): {how}")
+
+
+PANEL_LEVELS: tuple[str, str] = ("date", "ticker")
+"""The index levels of a panel: one screening frame per date, stacked."""
+
+_PANEL_HINT = ('index the panel by a two-level MultiIndex named ("date", "ticker"), e.g. '
+               'frame.set_index(["date", "ticker"])')
+
+
+def is_panel(data: object) -> TypeGuard[pd.DataFrame]:
+    """Whether ``data`` is screened as a panel: a DataFrame with a MultiIndex."""
+    return isinstance(data, pd.DataFrame) and isinstance(data.index, pd.MultiIndex)
+
+
+def check_panel(panel: pd.DataFrame, *, what: str = "panel") -> pd.DataFrame:
+    """Check a panel of screening frames and return it normalised.
+
+    A panel is a DataFrame indexed by a two-level MultiIndex named ``("date", "ticker")``
+    whose columns are those of a screening frame: one cross-section per date. Dates are
+    ``datetime64`` values or :class:`datetime.date` objects without a time of day
+    (time-zone aware stamps are taken in UTC); they come back as ``datetime64[ns]``
+    timestamps, tickers as strings, and the rows grouped by date, ascending (in their
+    own order within a date). The panel is checked as :func:`check_frame` checks one
+    frame, each row labelled ``"<ticker> on <date>"`` (a ticker twice on one date,
+    exposures outside [0, 1], ...); every problem is reported at once, naming the date.
+    """
+    if not isinstance(panel, pd.DataFrame):
+        raise ScreenError(f"expected a pandas DataFrame, got {type(panel).__name__}",
+                          item=what, hint=_PANEL_HINT)
+    index = panel.index
+    names = tuple(index.names)
+    if not isinstance(index, pd.MultiIndex) or names != PANEL_LEVELS:
+        if names == PANEL_LEVELS[::-1]:
+            hint = "put the date level first: panel.swaplevel().sort_index()"
+        else:
+            hint = _PANEL_HINT
+        shown = ", ".join(repr(n) for n in names)
+        raise ScreenError(f"a panel is indexed by levels ('date', 'ticker'), not ({shown})",
+                          item=what, field="index", hint=hint)
+    if not len(panel):
+        raise ScreenError("the panel has no rows", item=what,
+                          hint="a panel holds at least one date's cross-section")
+    dates = _panel_dates(index, what)
+    tickers = index.get_level_values(1)
+    order = None if dates.is_monotonic_increasing else np.argsort(dates.asi8, kind="stable")
+    if order is not None:
+        panel, dates, tickers = panel.take(order), dates.take(order), tickers.take(order)
+    # One check of the whole panel, each row labelled "<ticker> on <date>": a ticker twice
+    # on one date is a duplicate label, and every problem names the date.
+    check_frame(panel.set_axis(_row_labels(dates, tickers), axis=0), what=what)
+    if order is None and index.levels[0].dtype == "datetime64[ns]" and \
+            index.levels[1].dtype == "string":
+        return panel
+    new_index = pd.MultiIndex.from_arrays(
+        [dates, pd.Index(tickers.astype("string"))], names=list(PANEL_LEVELS))
+    return panel.set_axis(new_index, axis=0)
+
+
+def _row_labels(dates: pd.DatetimeIndex, tickers: pd.Index) -> pd.Index:
+    """``"<ticker> on <date>"`` for each row (missing where the ticker is)."""
+    days, day_codes = np.unique(dates.asi8, return_inverse=True)
+    text = pd.DatetimeIndex(days).strftime("%Y-%m-%d").to_numpy(dtype=object)
+    ticker_text = pd.Series(tickers.astype("string"), dtype="string")
+    labels = ticker_text + " on " + pd.Series(text[day_codes], dtype="string")
+    return pd.Index(labels, name="ticker")
+
+
+def panel_bounds(dates: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, int, int]]:
+    """Each date of a panel's date values (grouped, ascending) with its rows' positions:
+    ``(date, start, stop)``."""
+    stamps = dates.asi8
+    starts = np.flatnonzero(np.r_[True, stamps[1:] != stamps[:-1]]) if len(stamps) else \
+        np.array([], dtype=np.intp)
+    stops = np.r_[starts[1:], len(stamps)]
+    return [(dates[a], int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
+
+
+def _panel_dates(index: pd.MultiIndex, what: str) -> pd.DatetimeIndex:
+    """The date of each row of a panel, as naive midnight ``datetime64[ns]``."""
+    level = index.levels[0]
+    codes = index.codes[0]
+    hint = ("dates are datetime64 values or datetime.date objects, e.g. "
+            "pd.to_datetime(...) on the date level")
+    if (codes < 0).any():
+        raise ScreenError(f"{int((codes < 0).sum())} row(s) have a missing date", item=what,
+                          field="date", hint="give every row its date")
+    if isinstance(level, pd.DatetimeIndex):
+        stamps = level if level.tz is None else level.tz_convert("UTC").tz_localize(None)
+    else:
+        for label in level:
+            if not isinstance(label, dt.date | np.datetime64) or pd.isna(label):
+                raise ScreenError(
+                    f"the date level holds {label!r} ({type(label).__name__}), not a date",
+                    item=what, field="date", hint=hint)
+        try:
+            stamps = pd.DatetimeIndex(list(level))
+        except (TypeError, ValueError) as exc:
+            raise ScreenError(f"the date level cannot be read as dates: {exc}", item=what,
+                              field="date", hint=hint) from None
+        if stamps.tz is not None:
+            stamps = stamps.tz_convert("UTC").tz_localize(None)
+    if stamps.hasnans:
+        raise ScreenError("the date level has a missing date (NaT)", item=what, field="date",
+                          hint="give every row its date")
+    timed = stamps != stamps.normalize()
+    if timed.any():
+        raise ScreenError(f"a date has a time of day: {stamps[timed][0]}", item=what,
+                          field="date", hint="one cross-section per day: drop the time, "
+                          "e.g. with .normalize() on the date level")
+    stamps = pd.DatetimeIndex(stamps).as_unit("ns")
+    return pd.DatetimeIndex(stamps.take(codes), name="date")
 
 
 MARKET_SNAPSHOT_COLUMNS: tuple[str, ...] = (

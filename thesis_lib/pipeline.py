@@ -9,6 +9,7 @@ against the pack, attaching market data and scoring happen in one place::
                                                                      │
                               compiled RulePack ─────────────────────┴─► ScreenResult
                                                                        (.market: status)
+    (date, ticker) panel ─check_panel─► score_panel: each date on its own ─► PanelResult
 
 The rule engine (:mod:`thesis_lib.rules`) only scores a frame; this module sits above it
 and the market-data layer and is the only place that joins them.
@@ -25,9 +26,10 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import pandas as pd
 
 from thesis_lib.errors import ScreenError
-from thesis_lib.frame import check_frame
+from thesis_lib.frame import check_frame, check_panel, is_panel
 from thesis_lib.models import Universe
 from thesis_lib.rules.pack import RulePack, load_pack
+from thesis_lib.rules.panel import PanelResult, score_panel
 from thesis_lib.rules.screen import ScreenResult, score_frame
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ __all__ = ["screen"]
 
 @overload
 def screen(
-    data: Universe | pd.DataFrame,
+    data: Universe,
     pack: RulePack | str | os.PathLike[str] = ...,
     *,
     market: MarketDataProvider | None = ...,
@@ -68,6 +70,20 @@ def screen(
     connection: duckdb.DuckDBPyConnection | None = ...,
     by: str | None = ...,
 ) -> SqlScreen: ...
+
+
+@overload
+def screen(
+    data: pd.DataFrame,
+    pack: RulePack | str | os.PathLike[str] = ...,
+    *,
+    market: MarketDataProvider | None = ...,
+    since: dt.date | None = ...,
+    progress: bool | None = ...,
+    engine: Engine = ...,
+    connection: duckdb.DuckDBPyConnection | None = ...,
+    by: str | None = ...,
+) -> ScreenResult | PanelResult: ...
 
 
 def screen(
@@ -95,6 +111,11 @@ def screen(
     ``data`` is a universe, :meth:`ScreenResult.explain` also names the figures behind
     each rule.
 
+    A **panel**, a DataFrame indexed by ``(date, ticker)`` holding one screening frame
+    per date (:func:`~thesis_lib.frame.check_panel`), is screened date by date and gives
+    a :class:`PanelResult`: every rule, score, gate and rank per date, as a screen of that
+    date's frame alone gives them (``market`` is not taken with a panel).
+
     ``engine`` chooses who computes: ``"numpy"`` (the default, in this process) or
     ``"duckdb"`` (the pack compiled to one SQL query, run on embedded DuckDB; the ``sql``
     extra). Both give the same answer. DuckDB can also screen data that never enters
@@ -111,6 +132,9 @@ def screen(
     if not isinstance(data, Universe | pd.DataFrame):
         return _screen_in_place(data, pack, engine=engine, connection=connection, by=by,
                                 market=market)
+    if is_panel(data):
+        return _screen_panel(data, pack, market, engine=engine,
+                             connection=connection)
     universe = data if isinstance(data, Universe) else None
     if universe is not None:
         problems = [p for p in pack.problems(universe) if p.field == "chain"]
@@ -130,10 +154,9 @@ def screen(
 
         contributions, status, excluded, _ = score_frame_duckdb(frame, pack,
                                                                 connection=connection)
-        absent = frozenset(c for rule in pack.rules for c in pack.expression(rule.id).columns
-                           if c not in frame.columns)
         result = ScreenResult(frame=frame, pack=pack, contribution_matrix=contributions,
-                              status=status, excluded_mask=excluded, absent=absent)
+                              status=status, excluded_mask=excluded,
+                              absent=_absent(frame, pack))
     else:
         result = score_frame(frame, pack)
     return dataclasses.replace(result, market=attachment, universe=universe)
@@ -161,3 +184,26 @@ def _screen_in_place(data: Any, pack: RulePack, *, engine: str,
     from thesis_lib.sql.engine import screen_relation
 
     return screen_relation(data, pack, by=by, connection=connection)
+
+
+def _screen_panel(data: pd.DataFrame, pack: RulePack, market: object, *, engine: str,
+                  connection: duckdb.DuckDBPyConnection | None) -> PanelResult:
+    if market is not None:
+        raise ScreenError("market data cannot be attached to a panel", item="panel",
+                          field="market", hint="attach each date's market columns to the "
+                          "panel yourself, or screen one date at a time with market=")
+    panel = check_panel(data)
+    if engine != "duckdb":
+        return score_panel(panel, pack)
+    from thesis_lib.sql.engine import score_frame_duckdb
+
+    contributions, status, excluded, _ = score_frame_duckdb(panel, pack, by="date",
+                                                            connection=connection)
+    return PanelResult(frame=panel, pack=pack, contribution_matrix=contributions,
+                       status=status, excluded_mask=excluded, absent=_absent(panel, pack))
+
+
+def _absent(frame: pd.DataFrame, pack: RulePack) -> frozenset[str]:
+    """The columns the pack reads that the frame lacks (read as missing)."""
+    return frozenset(c for rule in pack.rules for c in pack.expression(rule.id).columns
+                     if c not in frame.columns)

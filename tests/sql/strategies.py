@@ -88,3 +88,18 @@ def frames(draw: st.DrawFn, *, max_rows: int = 10) -> pd.DataFrame:
                                dtype="string")
     data["name"] = pd.array(tickers, dtype="string")
     return pd.DataFrame(data, index=pd.Index(tickers, dtype="string", name="ticker"))
+
+
+@st.composite
+def panels(draw: st.DrawFn) -> pd.DataFrame:
+    """A (date, ticker) panel of 1-4 dates, each a frame of :func:`frames` (tickers
+    differ between dates; some dates repeat another's rows, so ties across dates too)."""
+    count = draw(st.integers(min_value=1, max_value=4))
+    parts: dict[pd.Timestamp, pd.DataFrame] = {}
+    for k in range(count):
+        date = pd.Timestamp("2026-01-31") + pd.offsets.MonthEnd(k)
+        if parts and draw(st.booleans()):
+            parts[date] = next(iter(parts.values()))
+        else:
+            parts[date] = draw(frames(max_rows=8))
+    return pd.concat(parts, names=["date", "ticker"])

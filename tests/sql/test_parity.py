@@ -14,7 +14,7 @@ import thesis_lib as tl
 from thesis_lib.errors import MissingDataError
 from thesis_lib.rules import RulePack
 
-from .strategies import frames, packs
+from .strategies import frames, packs, panels
 
 pytest.importorskip("duckdb")
 
@@ -87,3 +87,23 @@ def test_rank_keys_round_halves_to_even_as_numpy() -> None:
                          index=pd.Index(["X", "Y", "Z"], dtype="string", name="ticker"))
     assert_same_screen(frame, pack)
     assert tl.screen(frame, pack, engine="duckdb").scores["rank"].tolist() == [1, 1, 1]
+
+
+@settings(deadline=None)
+@given(panels(), packs())
+def test_duckdb_equals_numpy_on_random_panels(panel: pd.DataFrame, pack: RulePack) -> None:
+    """Per date: cross-sectional functions, ranks and gates, as the numpy engine's panel."""
+    expected = tl.screen(panel, pack)
+    got = tl.screen(panel, pack, engine="duckdb")
+    assert isinstance(got, tl.PanelResult) and isinstance(expected, tl.PanelResult)
+    np.testing.assert_array_equal(got.status, expected.status)
+    np.testing.assert_array_equal(got.excluded_mask, expected.excluded_mask)
+    np.testing.assert_allclose(got.contribution_matrix, expected.contribution_matrix,
+                               rtol=1e-9, atol=1e-9)
+    *_, table = score_frame_duckdb(expected.frame, pack, by="date")
+    want = expected.scores
+    table = table.reindex(want.index)
+    np.testing.assert_allclose(table["score"].to_numpy(float), want["score"].to_numpy(float),
+                               rtol=1e-9, atol=1e-9)
+    assert table["rank"].astype("Int64").tolist() == want["rank"].tolist()
+    assert table["passed"].tolist() == want["passed"].tolist()

@@ -23,7 +23,7 @@ from thesis_lib.rules import RulePack
 from thesis_lib.sql import compile_pack, to_dialect
 
 from .spark_support import local_session, spark_table
-from .strategies import frames, packs
+from .strategies import frames, packs, panels
 
 pytest.importorskip("pyspark")
 pytest.importorskip("sqlglot")
@@ -87,3 +87,13 @@ def test_spark_equals_numpy_on_random_packs(spark: Any, frame: pd.DataFrame,
                                             pack: RulePack) -> None:
     expected = tl.screen(frame, pack)
     assert_same(run_spark(spark, frame, pack), expected, ["ticker"])
+
+
+@settings(max_examples=10, deadline=None)
+@given(panels(), packs())
+def test_spark_equals_numpy_on_random_panels(spark: Any, panel: pd.DataFrame,
+                                             pack: RulePack) -> None:
+    expected = tl.screen(panel, pack)
+    out = run_spark(spark, panel, pack, by="date")
+    out["date"] = pd.to_datetime(out["date"])
+    assert_same(out, expected, ["date", "ticker"])

@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from thesis_lib.errors import EvaluationError as EvaluationError
+from thesis_lib.rules.panel import PanelResult
 from thesis_lib.rules.screen import ScreenResult
 
 DEFAULT_RESAMPLES = 9999
@@ -331,6 +332,11 @@ def as_timestamp(value: dt.date | str | pd.Timestamp, *, field: str) -> pd.Times
 
 def score_series(scores: ScreenResult | pd.Series) -> pd.Series:
     """Scores by ticker: a Series as given, or a ScreenResult's ranked companies' scores."""
+    if isinstance(scores, PanelResult):
+        raise EvaluationError(
+            "a PanelResult holds scores for several dates, not one cross-section",
+            field="scores", hint="pass one date's screen, panel.at(date), or use a function "
+            "that takes a date x ticker panel (rank_ic, quantile_returns)")
     if isinstance(scores, ScreenResult):
         table = scores.scores
         series = table.loc[table["passed"], "score"]
@@ -355,8 +361,16 @@ def _numeric_series(series: pd.Series, *, field: str) -> pd.Series:
     return out
 
 
-def as_panel(data: ScreenResult | pd.Series | pd.DataFrame, *, field: str) -> pd.DataFrame:
-    """Scores or returns as a date x ticker float frame (one row ``None`` for a Series)."""
+def as_panel(data: ScreenResult | PanelResult | pd.Series | pd.DataFrame, *,
+             field: str) -> pd.DataFrame:
+    """Scores or returns as a date x ticker float frame (one row ``None`` for a Series).
+
+    A :class:`~thesis_lib.PanelResult` gives its :meth:`~thesis_lib.PanelResult.score_table`:
+    each date's scores of the companies that passed, NaN elsewhere."""
+    if isinstance(data, PanelResult):
+        if field != "scores":
+            raise EvaluationError(f"a PanelResult holds scores, not {field}", field=field)
+        data = data.score_table()
     if isinstance(data, ScreenResult | pd.Series):
         series = score_series(data) if field == "scores" else _numeric_series(data, field=field)
         return pd.DataFrame([series.to_numpy()], index=pd.Index([None], name="date"),

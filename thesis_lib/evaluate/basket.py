@@ -30,6 +30,7 @@ from thesis_lib.evaluate.prices import (
     price_table,
 )
 from thesis_lib.evaluate.results import BasketPerformance, PriceAlignment
+from thesis_lib.rules.panel import PanelResult
 from thesis_lib.rules.screen import ScreenResult
 
 Weighting = Literal["equal", "score"]
@@ -183,6 +184,11 @@ class _Path:
 
 def _candidates(basket: ScreenResult | pd.Series | HasWeights, table: pd.DataFrame,
                 opts: PerformanceOptions) -> _Candidates:
+    if isinstance(basket, PanelResult):
+        raise EvaluationError(
+            "a PanelResult ranks several dates; basket performance holds one basket "
+            "bought once", field="basket",
+            hint="pass one date's screen: panel.at(date)")
     result = basket if isinstance(basket, ScreenResult) else None
     ranked = None
     wanted: dict[str, float] = {}

@@ -24,6 +24,7 @@ from thesis_lib.evaluate._common import (
 )
 from thesis_lib.evaluate.results import ICResult
 from thesis_lib.evaluate.rowranks import spearman_rows
+from thesis_lib.rules.panel import PanelResult
 from thesis_lib.rules.screen import ScreenResult
 
 
@@ -44,7 +45,7 @@ def spearman_along(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def rank_ic(
-    scores: ScreenResult | pd.Series | pd.DataFrame,
+    scores: ScreenResult | PanelResult | pd.Series | pd.DataFrame,
     forward_returns: pd.Series | pd.DataFrame,
     *,
     level: float = 0.95,

@@ -24,6 +24,7 @@ from thesis_lib.evaluate._common import (
 )
 from thesis_lib.evaluate.results import QuantileResult
 from thesis_lib.evaluate.rowranks import RowQuantiles, quantile_rows
+from thesis_lib.rules.panel import PanelResult
 from thesis_lib.rules.screen import ScreenResult
 
 
@@ -87,7 +88,7 @@ def _no_date_error(found: RowQuantiles, q: int, min_names: int) -> EvaluationErr
 
 
 def quantile_returns(
-    scores: ScreenResult | pd.Series | pd.DataFrame,
+    scores: ScreenResult | PanelResult | pd.Series | pd.DataFrame,
     forward_returns: pd.Series | pd.DataFrame,
     q: int = 5,
     *,

@@ -10,17 +10,20 @@ import pandas as pd
 from thesis_lib.evaluate._common import EvaluationError, as_panel
 from thesis_lib.evaluate.results import TurnoverResult
 from thesis_lib.evaluate.rowranks import quantile_rows, spearman_rows
+from thesis_lib.rules.panel import PanelResult
 
 
 def factor_turnover(
-    scores: pd.DataFrame,
+    scores: PanelResult | pd.DataFrame,
     quantiles: int = 5,
     periods: Sequence[int] = (1, 5, 21),
 ) -> TurnoverResult:
     """Share of the top and bottom score quantile that is new, and the scores' rank
     autocorrelation, ``period`` dates apart.
 
-    ``scores``: a DataFrame date x ticker of scores as of each date, dates in order (lags
+    ``scores``: a :class:`~thesis_lib.PanelResult` (its
+    :meth:`~thesis_lib.PanelResult.score_table`) or a DataFrame date x ticker of scores as
+    of each date, dates in order (lags
     are counted in its rows: with daily rows, ``periods=(1, 5, 21)`` is a day, a week and
     a month). Each date splits the names with a finite score into ``quantiles`` groups by
     the rule of :func:`~thesis_lib.evaluate.quantile_returns` (ties share a group; the
@@ -37,6 +40,8 @@ def factor_turnover(
     Ranks come from one sort of the whole panel (:mod:`thesis_lib.evaluate.rowranks`).
     Returns a :class:`TurnoverResult`.
     """
+    if isinstance(scores, PanelResult):
+        scores = scores.score_table()
     if isinstance(scores, pd.Series) or not isinstance(scores, pd.DataFrame):
         raise EvaluationError(
             f"factor turnover needs scores over time, got {type(scores).__name__}",

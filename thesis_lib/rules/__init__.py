@@ -13,6 +13,7 @@ from thesis_lib.rules.pack import (
     parse_context,
     validate_pack,
 )
+from thesis_lib.rules.panel import PanelResult, score_panel
 from thesis_lib.rules.screen import Explanation, ScreenResult, score_frame
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Expectation",
     "Explanation",
     "Expression",
+    "PanelResult",
     "ParseContext",
     "Rule",
     "RulePack",
@@ -28,5 +30,6 @@ __all__ = [
     "load_pack",
     "parse_context",
     "score_frame",
+    "score_panel",
     "validate_pack",
 ]

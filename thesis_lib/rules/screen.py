@@ -193,6 +193,88 @@ def _rank_order(key: np.ndarray, passed: np.ndarray, tickers: pd.Index) -> np.nd
     return order
 
 
+def rank_rows(score: np.ndarray, passed: np.ndarray,
+              tickers: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """How one cross-section ranks: the row order of its scores table and each row's rank.
+
+    The order puts passed rows first, then by score (high first), ties by ticker
+    (:func:`_rank_order`); ranks are 1 = best, compared on :func:`rank_key` (scores equal
+    to 12 decimals tie), competition ranking (1, 2, 2, 4); -1 for rows not passed. The
+    one ranking code: :class:`ScreenResult` and :class:`~thesis_lib.rules.PanelResult`
+    (per date) both rank through it.
+    """
+    key = rank_key(score)
+    order = _rank_order(key, passed, tickers)
+    rank = np.full(len(score), -1, dtype=np.int64)
+    ranked = order[passed[order]]
+    if len(ranked):
+        s = key[ranked]
+        new_group = np.r_[True, s[1:] != s[:-1]]
+        positions = np.arange(1, len(ranked) + 1)
+        rank[ranked] = np.maximum.accumulate(np.where(new_group, positions, 0))
+    return order, rank
+
+
+def exclusion_reasons(status: np.ndarray, excluded_mask: np.ndarray, rule_ids: list[str]
+                      ) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
+    """The reasons of the excluded rows (the ids of the rules that excluded each, joined
+    by ", ") and, per row, the position of its reason there (-1: none)."""
+    rows = np.flatnonzero(excluded_mask)
+    status = status[rows]  # only the excluded rows can have a reason
+    hits = (status == FAILED) | (status == EXCLUDED)
+    found = np.full(len(rows), None, dtype=object)
+    for j in np.flatnonzero(hits.any(axis=0)):
+        rule_id = rule_ids[j]
+        col = hits[:, j]
+        first = col & (found == None)  # noqa: E711 (elementwise comparison)
+        found[first] = rule_id
+        later = col & ~first
+        found[later] = found[later] + ", " + rule_id
+    where = np.full(len(excluded_mask), -1, dtype=np.intp)
+    where[rows] = np.arange(len(rows))
+    return where, pd.array(found, dtype="string")
+
+
+def missing_cause(pack: RulePack, rule: Rule, absent: frozenset[str],
+                  beyond: frozenset[str]) -> str:
+    """Why a rule's value counted as missing, in words."""
+    not_there = sorted(pack.expression(rule.id).columns & absent)
+    if not_there:
+        return f"no column {', '.join(not_there)}"
+    if rule.id in beyond:
+        return f"value missing, not finite or beyond ±{VALUE_LIMIT:g}"
+    return "value missing or not finite"
+
+
+def excluded_rows(frame: pd.DataFrame, status: np.ndarray, pack: RulePack,
+                  absent: frozenset[str], beyond: frozenset[str]
+                  ) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which rule excluded whom and why (columns ticker, name, rule, reason, why), and the
+    row of ``frame`` each line is about. The ticker is the last level of the index."""
+    columns = ["ticker", "name", "rule", "reason", "why"]
+    rows, cols = np.nonzero((status == FAILED) | (status == EXCLUDED))
+    if not len(rows):
+        return rows, pd.DataFrame(columns=columns, dtype="string")
+    rules = pack.rules
+    # Per rule, not per row: the text a rule gives when it excludes someone.
+    ids = np.array([r.id for r in rules], dtype=object)
+    whys = np.array([r.why for r in rules], dtype=object)
+    missing = np.array([f"missing data ({missing_cause(pack, r, absent, beyond)})"
+                        for r in rules], dtype=object)
+    failed = status[rows, cols] == FAILED
+    names = (frame["name"].to_numpy(dtype=object, na_value=None)[rows]
+             if "name" in frame.columns else None)
+    tickers = frame.index.get_level_values(-1)
+    table = pd.DataFrame({
+        "ticker": tickers.to_numpy(dtype=object)[rows],
+        "name": names,
+        "rule": ids[cols],
+        "reason": np.where(failed, "gate failed", missing[cols]),
+        "why": whys[cols],
+    }, columns=columns)
+    return rows, table.astype("string")
+
+
 def _apply_missing(rule: Rule, missing: np.ndarray, status: np.ndarray, excluded: np.ndarray,
                    tickers: pd.Index, absent: list[str], beyond: bool = False) -> None:
     policy = rule.missing
@@ -266,16 +348,8 @@ class ScreenResult:
     def _build_scores(self) -> pd.DataFrame:
         score = self.contribution_matrix.sum(axis=1)
         passed = ~self.excluded_mask
-        key = rank_key(score)
-        order = _rank_order(key, passed, self.frame.index)
-        rank = np.full(len(score), -1, dtype=np.int64)
-        ranked = order[passed[order]]
-        if len(ranked):
-            s = key[ranked]
-            new_group = np.r_[True, s[1:] != s[:-1]]
-            positions = np.arange(1, len(ranked) + 1)
-            rank[ranked] = np.maximum.accumulate(np.where(new_group, positions, 0))
-        where, reasons = self._exclusion_reasons()
+        order, rank = rank_rows(score, passed, self.frame.index)
+        where, reasons = exclusion_reasons(self.status, self.excluded_mask, self.rule_ids)
         rank = rank[order]
         out = pd.DataFrame(
             {
@@ -289,24 +363,6 @@ class ScreenResult:
         )
         self._cache["order"] = order
         return out
-
-    def _exclusion_reasons(self) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
-        """The reasons of the excluded rows (the ids of the rules that excluded each,
-        joined by ", ") and, per row, the position of its reason there (-1: none)."""
-        rows = np.flatnonzero(self.excluded_mask)
-        status = self.status[rows]  # only the excluded rows can have a reason
-        hits = (status == FAILED) | (status == EXCLUDED)
-        found = np.full(len(rows), None, dtype=object)
-        for j in np.flatnonzero(hits.any(axis=0)):
-            rule_id = self.pack.rules[j].id
-            col = hits[:, j]
-            first = col & (found == None)  # noqa: E711 (elementwise comparison)
-            found[first] = rule_id
-            later = col & ~first
-            found[later] = found[later] + ", " + rule_id
-        where = np.full(len(self.excluded_mask), -1, dtype=np.intp)
-        where[rows] = np.arange(len(rows))
-        return where, pd.array(found, dtype="string")
 
     @property
     def contributions(self) -> pd.DataFrame:
@@ -323,35 +379,11 @@ class ScreenResult:
     @property
     def excluded(self) -> pd.DataFrame:
         """Which rule excluded whom and why: columns ticker, name, rule, reason, why."""
-        columns = ["ticker", "name", "rule", "reason", "why"]
-        rows, cols = np.nonzero((self.status == FAILED) | (self.status == EXCLUDED))
-        if not len(rows):
-            return pd.DataFrame(columns=columns, dtype="string")
-        rules = self.pack.rules
-        # Per rule, not per row: the text a rule gives when it excludes someone.
-        ids = np.array([r.id for r in rules], dtype=object)
-        whys = np.array([r.why for r in rules], dtype=object)
-        missing = np.array([f"missing data ({self._missing_cause(r)})" for r in rules],
-                           dtype=object)
-        failed = self.status[rows, cols] == FAILED
-        names = (self.frame["name"].to_numpy(dtype=object, na_value=None)[rows]
-                 if "name" in self.frame.columns else None)
-        frame = pd.DataFrame({
-            "ticker": self.frame.index.to_numpy(dtype=object)[rows],
-            "name": names,
-            "rule": ids[cols],
-            "reason": np.where(failed, "gate failed", missing[cols]),
-            "why": whys[cols],
-        }, columns=columns)
-        return frame.astype("string")
+        _, table = excluded_rows(self.frame, self.status, self.pack, self.absent, self.beyond)
+        return table
 
     def _missing_cause(self, rule: Rule) -> str:
-        absent = sorted(self.pack.expression(rule.id).columns & self.absent)
-        if absent:
-            return f"no column {', '.join(absent)}"
-        if rule.id in self.beyond:
-            return f"value missing, not finite or beyond ±{VALUE_LIMIT:g}"
-        return "value missing or not finite"
+        return missing_cause(self.pack, rule, self.absent, self.beyond)
 
     def top(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` best-ranked companies that passed every gate, with name and layer."""
