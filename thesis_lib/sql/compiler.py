@@ -224,10 +224,6 @@ class _Builder:
     def partition(self) -> str:
         return f"PARTITION BY {quote(self.by)}" if self.by is not None else ""
 
-    def _partition_and(self, expr: str) -> str:
-        return (f"PARTITION BY {quote(self.by)}, {expr}" if self.by is not None
-                else f"PARTITION BY {expr}")
-
     # -- nodes --------------------------------------------------------------------------
     def ref(self, node: Node) -> _Ref:
         found = self.known.get(node)
@@ -329,14 +325,19 @@ class _Builder:
         x, level = arg.sql, arg.level
         over = f"OVER ({self.partition})"
         if node.name == "pct_rank":
-            # Average rank among the non-missing values (ties share it), over their count.
-            # `x + 0` makes -0.0 and 0.0 one value, as numpy's comparison does.
+            # Average rank among the non-missing values (ties share it), over their count:
+            # rank + (how many are <= this one) = 2 x start + size + 1 for a run of ties
+            # that starts after `start` smaller values. One window order serves all three
+            # (`x + 0` makes -0.0 and 0.0 one value, as numpy's comparison does).
+            # Missing values are ordered last by a flag, so they never count as smaller
+            # (NULLS FIRST is every dialect's default or accepted, where NULLS LAST is not).
             key = f"({x} + {number(0.0)})"
-            order = f"OVER ({self.partition} ORDER BY {key} ASC NULLS LAST)"
-            ties = f"OVER ({self._partition_and(key)})"
+            order = (f"{self.partition} ORDER BY CASE WHEN {x} IS NULL THEN 1 ELSE 0 END "
+                     f"ASC NULLS FIRST, {key} ASC NULLS FIRST")
+            whole = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
             expr = (f"CASE WHEN {x} IS NULL THEN NULL ELSE "
-                    f"CAST(2 * (RANK() {order} - 1) + COUNT(*) {ties} + 1 AS DOUBLE) / "
-                    f"CAST(2 * COUNT({x}) {over} AS DOUBLE) END")
+                    f"CAST(RANK() OVER ({order}) + COUNT({x}) OVER ({order}) AS DOUBLE) / "
+                    f"CAST(2 * COUNT({x}) OVER ({order} {whole}) AS DOUBLE) END")
             return self._new(level + 1, expr, arg)
         # zscore, in two passes as numpy computes it: the mean, then the mean square
         # deviation from it; 0 where every value is equal, missing if the spread overflows.
