@@ -123,7 +123,12 @@ def build_frame(universe: Universe) -> pd.DataFrame:
     data["exposure_total"] = total
     data["ai_exposure_total"] = ai_total
     data["confidence"] = confidence
-    data["evidence_support"] = np.tanh(shares @ net_vector + direct_vector)
+    # Row by row and exactly rounded: a matrix product's rounding depends on a row's
+    # position (BLAS blocks rows), and the frame must not depend on the companies' order.
+    weighted = shares * net_vector
+    support = np.array([math.fsum((*weighted[i], direct_vector[i])) for i in range(n)],
+                       dtype=np.float64)
+    data["evidence_support"] = np.tanh(support)
     data["revenue_usd"] = revenue
     data["ai_revenue_usd"] = revenue * ai_total
     return pd.DataFrame(data, index=index)

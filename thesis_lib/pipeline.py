@@ -26,6 +26,7 @@ import pandas as pd
 from thesis_lib.errors import ScreenError
 from thesis_lib.frame import check_frame
 from thesis_lib.models import Universe
+from thesis_lib.models._dates import parse_date
 from thesis_lib.rules.pack import RulePack, load_pack
 from thesis_lib.rules.screen import ScreenResult, score_frame
 
@@ -42,6 +43,7 @@ def screen(
     market: MarketDataProvider | None = None,
     since: dt.date | None = None,
     progress: bool | None = None,
+    as_of: dt.date | str | None = None,
 ) -> ScreenResult:
     """Score every company in ``data`` with ``pack`` and rank them.
 
@@ -56,10 +58,28 @@ def screen(
     :class:`~thesis_lib.market.MarketDataWarning`. Returns a :class:`ScreenResult`; when
     ``data`` is a universe, :meth:`ScreenResult.explain` also names the figures behind
     each rule.
+
+    ``as_of`` (a date or an ISO string such as ``"2026-06-30"``) screens the universe as
+    it was known then, with no look-ahead: :meth:`Universe.known_at
+    <thesis_lib.Universe.known_at>` keeps only the figures public on that date (a
+    period's figures from its end plus :data:`~thesis_lib.models.REPORTING_LAG` unless
+    they say ``known_from``), and claims are weighed at that date. The result's
+    ``universe`` is that universe, so :meth:`ScreenResult.explain` names the figures
+    actually used. A screening DataFrame has no dated figures: ``as_of`` with a frame is
+    a :class:`ScreenError` (pass a universe).
     """
+    when = None if as_of is None else parse_date(as_of, field="as_of", error=ScreenError,
+                                                 item="screen()")
     if not isinstance(pack, RulePack):
         pack = load_pack(pack)
     universe = data if isinstance(data, Universe) else None
+    if universe is not None and when is not None:
+        universe = universe.known_at(when)
+    if universe is None and when is not None:
+        raise ScreenError(
+            "as_of needs dated figures, and a screening frame has none", item="screen()",
+            field="as_of", hint="pass a Universe (whose figures carry their dates) to screen "
+                                "as of a date, or leave as_of out")
     if universe is not None:
         problems = [p for p in pack.problems(universe) if p.field == "chain"]
         if problems:

@@ -17,8 +17,9 @@ from pydantic import Field, model_validator
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import DataError, Problem, ThesisError
 from thesis_lib.models._base import Model
+from thesis_lib.models._dates import parse_date
 from thesis_lib.models.chain import SupplyChain
-from thesis_lib.models.company import REPORTING_LAG, Company
+from thesis_lib.models.company import REPORTING_LAG, SHARE_TOLERANCE, Company, Exposure
 from thesis_lib.models.evidence import HALF_LIFE_DAYS, Evidence, claim_weights, support
 from thesis_lib.models.link import Link, Links, walk
 
@@ -246,6 +247,42 @@ class Universe(Model):
                             item=f"universe {self.id!r}", hint="use depth=1 for direct links")
         return walk(self.current_links, ticker, down=down, depth=depth, kinds=kinds)
 
+    # -- point in time -------------------------------------------------------------------
+    def known_at(self, date: dt.date | str, *, lag: dt.timedelta = REPORTING_LAG) -> Universe:
+        """This universe as it was known at ``date``: no figure published later leaks in.
+
+        A figure counts from its known date (``known_on(lag)``: ``known_from`` where
+        given, else the end of its period plus ``lag``, :data:`REPORTING_LAG`, for
+        exposures, financials and links; a forward figure's document date; a claim's
+        date). Per company and layer, among the current exposures and the
+        ``exposure_history`` known on or before ``date``, the one for the latest period
+        (``as_of``) is kept, equal periods going to the later known date (a revision);
+        likewise the financials. Forward figures known by then are kept; of the links
+        known by then, the latest of each (supplier, customer, layer, kind); of the
+        claims, those dated on or before ``date`` (references to later claims are
+        dropped, so a claim superseded later still counts). The result's ``as_of`` is
+        ``date`` (claims are weighed at it) and its histories are empty. Every company
+        stays, with no exposures when nothing about it was known yet.
+
+        The layers picked for a company may come from different periods (a layer's new
+        figure is public, another's not yet). Each period's shares add up to at most 1
+        (checked when the company is built), but figures from different periods may
+        not: then the figures of the newest period are kept and an older period's
+        figure that would take the total past 1 (with :data:`SHARE_TOLERANCE`) is left
+        out, as stale beside the newer ones. A link's ``revenue_share`` is handled the
+        same way per supplier (the older link is kept, without its share).
+        """
+        when = parse_date(date, field="date", item=f"universe {self.id!r}")
+        if not isinstance(lag, dt.timedelta) or lag < dt.timedelta(0):
+            raise DataError(f"lag must be a datetime.timedelta of 0 days or more, got {lag!r}",
+                            item=f"universe {self.id!r}", field="lag",
+                            hint="e.g. datetime.timedelta(days=90), the default REPORTING_LAG")
+        companies = tuple(_company_known_at(c, when, lag) for c in self.companies)
+        links = _links_known_at(self.links, when, lag)
+        evidence = _evidence_known_at(self.evidence, when)
+        return self.model_copy(update={"companies": companies, "links": links,
+                                       "evidence": evidence, "as_of": when})
+
     # -- conversions ---------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
         """The screening frame: one row per company, the one format between pipeline stages.
@@ -410,6 +447,69 @@ def latest_links(
             best[link.key] = (rank, i)
     keep = {i for _, i in best.values()}
     return tuple(link for i, link in enumerate(links) if i in keep)
+
+
+def _latest(figures: Sequence[Any], lag: dt.timedelta) -> Any:
+    """The figure for the latest period, equal periods going to the later known date."""
+    return max(figures, key=lambda f: (f.as_of, f.known_on(lag)))
+
+
+def _company_known_at(company: Company, when: dt.date, lag: dt.timedelta) -> Company:
+    by_layer: dict[str, list[Exposure]] = {}
+    for exposure in (*company.exposures, *company.exposure_history):
+        if exposure.known_on(lag) <= when:
+            by_layer.setdefault(exposure.layer, []).append(exposure)
+    picked = [_latest(figures, lag) for figures in by_layer.values()]
+    # Newest period first: an older period's figure that no longer fits beside the newer
+    # ones is left out (each period alone adds up to at most 1).
+    picked.sort(key=lambda e: (e.as_of, e.known_on(lag), e.layer), reverse=True)
+    kept: list[Exposure] = []
+    for exposure in picked:
+        if math.fsum([*(e.share for e in kept), exposure.share]) <= 1.0 + SHARE_TOLERANCE:
+            kept.append(exposure)
+    order = {id(e): i for i, e in enumerate((*company.exposures, *company.exposure_history))}
+    kept.sort(key=lambda e: order[id(e)])
+    money = [f for f in (company.financials, *company.financials_history)
+             if f is not None and f.known_on(lag) <= when]
+    return company.model_copy(update={
+        "exposures": tuple(kept),
+        "exposure_history": (),
+        "financials": _latest(money, lag) if money else None,
+        "financials_history": (),
+        "forward": tuple(f for f in company.forward if f.known_on(lag) <= when),
+    })
+
+
+def _links_known_at(links: Sequence[Link], when: dt.date, lag: dt.timedelta) -> tuple[Link, ...]:
+    current = latest_links([lk for lk in links if lk.known_on(lag) <= when], lag=lag)
+    ranked = sorted(range(len(current)), reverse=True,
+                    key=lambda i: (current[i].as_of, current[i].known_on(lag), current[i].key))
+    budget: dict[str, list[float]] = {}
+    out = list(current)
+    for i in ranked:
+        link = current[i]
+        if link.revenue_share is None:
+            continue
+        held = budget.setdefault(link.supplier, [])
+        # a little inside the universe check's bound (which sums in declaration order)
+        if math.fsum([*held, link.revenue_share]) <= 1.0 + SHARE_TOLERANCE - 1e-9:
+            held.append(link.revenue_share)
+        else:
+            out[i] = link.model_copy(update={"revenue_share": None})
+    return tuple(out)
+
+
+def _evidence_known_at(evidence: Sequence[Evidence], when: dt.date) -> tuple[Evidence, ...]:
+    known = [ev for ev in evidence if ev.date <= when]
+    ids = {ev.id for ev in known}
+    out = []
+    for ev in known:
+        conflicts = tuple(x for x in ev.conflicts_with if x in ids)
+        supersedes = tuple(x for x in ev.supersedes if x in ids)
+        if conflicts != ev.conflicts_with or supersedes != ev.supersedes:
+            ev = ev.model_copy(update={"conflicts_with": conflicts, "supersedes": supersedes})
+        out.append(ev)
+    return tuple(out)
 
 
 def _evidence_problems(
