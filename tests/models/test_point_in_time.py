@@ -330,8 +330,13 @@ def _histories(draw: st.DrawFn) -> Universe:
     links = [_link(revenue_share=draw(st.none() | st.floats(0.0, 0.9)), as_of=as_of,
                    known_from=draw(st.none() | st.just(as_of + dt.timedelta(days=10))))
              for as_of in draw(st.lists(st.sampled_from(PERIODS), max_size=3, unique=True))]
+    dates = draw(st.lists(st.dates(dt.date(2024, 1, 1), dt.date(2027, 6, 30)), max_size=3))
+    claims = [{"id": f"c{i}", "claim": "x", "layers": ["hbm"], "source": "s", "date": day,
+               "direction": draw(st.sampled_from(["supports", "undermines"])),
+               "supersedes": [f"c{j}" for j in range(i) if draw(st.booleans())]}
+              for i, day in enumerate(dates)]
     mu = _company("MU", exposure_history=figures, financials_history=money)
-    return Universe(chain=load_chain(), links=links, companies=[
+    return Universe(chain=load_chain(), links=links, evidence=claims, companies=[
         mu, _company("NVDA", exposures=[_exp("accelerators", 0.8)])])
 
 
@@ -352,6 +357,7 @@ def test_known_at_never_looks_ahead_and_never_goes_back(
         assert all(e.known_on() <= when for e in mu.exposures)
         assert mu.financials is None or mu.financials.known_on() <= when
         assert all(lk.known_on() <= when for lk in at.links)
+        assert all(ev.date <= when for ev in at.evidence)
         assert mu.total_share <= 1.0 + SHARE_TOLERANCE
         seen[when] = mu
     before, after = seen[early], seen[late]
@@ -364,3 +370,13 @@ def test_known_at_never_looks_ahead_and_never_goes_back(
     if before.financials is not None:
         assert after.financials is not None
         assert after.financials.as_of >= before.financials.as_of
+
+
+def test_unknown_history_layers_are_reported_with_other_field_problems() -> None:
+    data = {"chain": load_chain(), "companies": [_company(
+        exposures=[_exp("hbm", 1.4)], exposure_history=[_exp("hmb", 0.2, FY24)])]}
+    with pytest.raises(DataError) as info:
+        Universe.parse(data, file="u.toml")
+    found = {(p.item, p.field) for p in info.value.problems}
+    assert ("company 'MU'", "exposures[0].share") in found
+    assert ("company 'MU'", "exposure_history[0].layer") in found

@@ -38,10 +38,11 @@ estimates, to be checked before anyone invests."""
 class Universe(Model):
     """Companies plus the supply chain, company links and evidence, validated as a whole.
 
-    Validation reports at once every unknown layer id (in exposures, forward figures,
-    links and evidence), every unknown ticker (in links and evidence), every duplicate
-    ticker, link and evidence id, and every claim referring to an unknown claim, each
-    naming the company (or link, or evidence) and the field.
+    Validation reports at once every unknown layer id (in exposures and their history,
+    forward figures, links and evidence), every unknown ticker (in links and evidence),
+    every duplicate ticker, link (same key, ``as_of`` and known date) and evidence id,
+    and every claim referring to an unknown claim, each naming the company (or link, or
+    evidence) and the field.
     """
 
     id: str = Field(default="custom", min_length=1)
@@ -365,6 +366,10 @@ class Universe(Model):
         doc: dict[str, Any] = self.model_dump(mode="python", exclude_none=True)
         chain = doc.pop("chain")
         companies = doc.pop("companies", [])
+        for company in companies:  # no history is the usual case: leave the keys out
+            for key in ("exposure_history", "financials_history"):
+                if not company.get(key):
+                    company.pop(key, None)
         links = doc.pop("links", [])
         evidence = doc.pop("evidence", [])
         ordered: dict[str, Any] = {**doc, "chain": chain, "companies": companies}
