@@ -215,7 +215,8 @@ class Universe(Model):
         return latest_links(self.links)
 
     def links_of(self, ticker: str) -> Links:
-        """Every link in which ``ticker`` is the supplier (or investor) or the customer."""
+        """Every link in which ``ticker`` is the supplier (or investor) or the customer
+        (the latest version of each, :attr:`current_links`)."""
         self.company(ticker)
         return Links(lk for lk in self.current_links if ticker in (lk.supplier, lk.customer))
 
