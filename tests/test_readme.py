@@ -84,3 +84,12 @@ def test_the_two_problem_universe_example_is_what_loading_prints(tmp_path, monke
         tl.load_universe("my-universe.toml")
     printed = f"{type(info.value).__name__}: {info.value}".splitlines()
     assert _block_after("names each problem:\n\n```text\n", doc) == printed
+
+
+def test_the_as_of_example_in_the_docs_is_what_the_command_prints(capsys) -> None:
+    from thesis_lib.cli import main
+
+    shown = _block_after("$ thesis screen --as-of 2026-06-30 --top 3\n",
+                         DOCS / "command-line.md")
+    assert main(["screen", "--as-of", "2026-06-30", "--top", "3"]) == 0
+    assert capsys.readouterr().out.rstrip("\n").splitlines() == shown

@@ -87,7 +87,7 @@ def build_frame(universe: Universe) -> pd.DataFrame:
             revenue[i] = company.financials.revenue_usd
     primary = [c.primary_layer_in(layer_ids) for c in universe.companies]
     sold: dict[tuple[int, int], list[float]] = {}
-    for link in universe.links:
+    for link in universe.current_links:
         if link.kind != "supplies":
             continue
         layer = primary[row_of[link.customer]]
@@ -124,7 +124,12 @@ def build_frame(universe: Universe) -> pd.DataFrame:
     data["exposure_total"] = total
     data["ai_exposure_total"] = ai_total
     data["confidence"] = confidence
-    data["evidence_support"] = np.tanh(shares @ net_vector + direct_vector)
+    # Row by row and exactly rounded: a matrix product's rounding depends on a row's
+    # position (BLAS blocks rows), and the frame must not depend on the companies' order.
+    weighted = shares * net_vector
+    support = np.array([math.fsum((*weighted[i], direct_vector[i])) for i in range(n)],
+                       dtype=np.float64)
+    data["evidence_support"] = np.tanh(support)
     data["revenue_usd"] = revenue
     data["ai_revenue_usd"] = revenue * ai_total
     return pd.DataFrame(data, index=index)

@@ -28,6 +28,7 @@ import pandas as pd
 from thesis_lib.errors import ScreenError
 from thesis_lib.frame import check_frame, check_panel, is_panel
 from thesis_lib.models import Universe
+from thesis_lib.models._dates import parse_date
 from thesis_lib.rules.pack import RulePack, load_pack
 from thesis_lib.rules.panel import PanelResult, score_panel
 from thesis_lib.rules.screen import ScreenResult, score_frame
@@ -52,6 +53,7 @@ def screen(
     market: MarketDataProvider | None = ...,
     since: dt.date | None = ...,
     progress: bool | None = ...,
+    as_of: dt.date | str | None = ...,
     engine: Engine = ...,
     connection: duckdb.DuckDBPyConnection | None = ...,
     by: str | None = ...,
@@ -66,6 +68,7 @@ def screen(
     market: MarketDataProvider | None = ...,
     since: dt.date | None = ...,
     progress: bool | None = ...,
+    as_of: dt.date | str | None = ...,
     engine: Engine = ...,
     connection: duckdb.DuckDBPyConnection | None = ...,
     by: str | None = ...,
@@ -80,6 +83,7 @@ def screen(
     market: MarketDataProvider | None = ...,
     since: dt.date | None = ...,
     progress: bool | None = ...,
+    as_of: dt.date | str | None = ...,
     engine: Engine = ...,
     connection: duckdb.DuckDBPyConnection | None = ...,
     by: str | None = ...,
@@ -93,6 +97,7 @@ def screen(
     market: MarketDataProvider | None = None,
     since: dt.date | None = None,
     progress: bool | None = None,
+    as_of: dt.date | str | None = None,
     engine: Engine = "numpy",
     connection: duckdb.DuckDBPyConnection | None = None,
     by: str | None = None,
@@ -123,10 +128,27 @@ def screen(
     ``connection``; with a date column named by ``by`` that data is a panel (scores and
     ranks per date). That answer is a lazy :class:`~thesis_lib.sql.SqlScreen`. See
     ``docs/engines.md``.
+
+    ``as_of`` (a date or an ISO string such as ``"2026-06-30"``) screens the universe as
+    it was known then, with no look-ahead: :meth:`Universe.known_at
+    <thesis_lib.Universe.known_at>` keeps only the figures public on that date (a
+    period's figures from its end plus :data:`~thesis_lib.models.REPORTING_LAG` unless
+    they say ``known_from``), and claims are weighed at that date. The result's
+    ``universe`` is that universe, so :meth:`ScreenResult.explain` names the figures
+    actually used. A screening DataFrame has no dated figures: ``as_of`` with a frame is
+    a :class:`ScreenError` (pass a universe).
     """
+    when = None if as_of is None else parse_date(as_of, field="as_of", error=ScreenError,
+                                                 item="screen()")
     if engine not in ENGINES:
         raise ScreenError(f"unknown engine {engine!r}", field="engine",
                           hint=f"use one of: {', '.join(ENGINES)}")
+    if when is not None and not isinstance(data, Universe):
+        raise ScreenError(
+            "as_of needs dated figures, and a screening frame has none", item="screen()",
+            field="as_of", hint="pass a Universe (whose figures carry their dates) to screen "
+                                "as of a date; a panel's dates are its own (build one with "
+                                "Universe.panel(dates))")
     if not isinstance(pack, RulePack):
         pack = load_pack(pack)
     if not isinstance(data, Universe | pd.DataFrame):
@@ -136,6 +158,8 @@ def screen(
         return _screen_panel(data, pack, market, engine=engine,
                              connection=connection)
     universe = data if isinstance(data, Universe) else None
+    if universe is not None and when is not None:
+        universe = universe.known_at(when)
     if universe is not None:
         problems = [p for p in pack.problems(universe) if p.field == "chain"]
         if problems:

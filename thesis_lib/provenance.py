@@ -8,6 +8,7 @@ every number from its document.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,11 @@ def sources_for(universe: Universe, ticker: str, columns: Iterable[str]) -> pd.D
     return pd.DataFrame(rows, columns=list(SOURCE_COLUMNS), dtype="string")
 
 
+def _public(known_from: dt.date | None) -> str:
+    """``, public 2026-02-11`` for a figure that says when it became public."""
+    return "" if known_from is None else f", public {known_from}"
+
+
 def _cite(source: str, url: str | None) -> str:
     return f"{source} <{url}>" if url else source
 
@@ -76,7 +82,8 @@ def _rows(universe: Universe, company: Company, column: str) -> list[dict[str, s
     if column in ("revenue_usd", "ai_revenue_usd") and company.financials is not None:
         fin = company.financials
         return [{"column": column, "kind": "financials", "item": fin.period,
-                 "detail": f"revenue ${fin.revenue_usd / 1e9:,.2f}bn ({fin.basis})",
+                 "detail": f"revenue ${fin.revenue_usd / 1e9:,.2f}bn ({fin.basis})"
+                           + _public(fin.known_from),
                  "source": _cite(fin.source, fin.url)}]
     if column == "evidence_support":
         claims = universe.claims_for(company.ticker)
@@ -104,7 +111,7 @@ def _exposure_rows(company: Company, column: str, layer: str) -> list[dict[str, 
     basis = f", {exposure.basis}" if exposure.basis else ""
     return [{"column": column, "kind": "exposure", "item": layer,
              "detail": f"share {exposure.share:.3f} x AI {ai}, {period}{basis}, "
-                       f"confidence {exposure.confidence:.2f}",
+                       f"confidence {exposure.confidence:.2f}{_public(exposure.known_from)}",
              "source": _cite(exposure.source, exposure.url)}]
 
 
@@ -116,6 +123,7 @@ def _link_rows(universe: Universe, company: Company, column: str,
         if primary.get(link.customer) != layer:
             continue
         out.append({"column": column, "kind": "link", "item": link.describe(),
-                    "detail": f"as of {link.as_of}, confidence {link.confidence:.2f}",
+                    "detail": f"as of {link.as_of}, confidence {link.confidence:.2f}"
+                              + _public(link.known_from),
                     "source": _cite(link.source, link.url)})
     return out

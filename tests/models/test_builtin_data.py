@@ -108,6 +108,26 @@ def test_every_exposure_has_one_basis_a_period_and_a_specific_source(universe: U
     assert count >= 59
 
 
+def test_history_figures_are_held_to_the_same_sources(universe: Universe) -> None:
+    """Earlier periods and revised figures (exposure_history, financials_history) state
+    their basis and period and name a specific, dated document, like the current ones."""
+    for company in universe.companies:
+        for exposure in company.exposure_history:
+            where = f"{company.ticker} {exposure.layer} (history, to {exposure.as_of})"
+            assert exposure.basis in ("reported", "derived", "estimate"), where
+            assert exposure.period and exposure.ai_share is not None, where
+            assert exposure.as_of <= TODAY, where
+            _check_source(where, exposure.source, exposure.url)
+            if exposure.basis != "reported":
+                assert exposure.note, f"{where}: a derived or estimated figure says how in note"
+        for fin in company.financials_history:
+            where = f"{company.ticker} financials (history, to {fin.as_of})"
+            assert fin.as_of <= TODAY, where
+            _check_source(where, fin.source, fin.url)
+            if fin.basis != "reported":
+                assert fin.note, f"{where}: say the rate or the arithmetic in note"
+
+
 def test_every_listed_company_has_sourced_financials(universe: Universe) -> None:
     for company in universe.companies:
         fin = company.financials

@@ -152,7 +152,7 @@ def test_snapshot_json_is_the_model_dump_and_reads_back_equal():
 
     text = AFTER.to_json()
     assert text.endswith("}\n")
-    assert json.loads(text) == AFTER.model_dump(mode="json", exclude={"basket"})
+    assert json.loads(text) == AFTER.model_dump(mode="json", exclude={"basket", "figures"})
     assert Snapshot.from_json(text) == AFTER
     # the slow path (a damaged file) still names the problem
     with pytest.raises(DataError, match="appears twice"):

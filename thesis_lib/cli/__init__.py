@@ -3,9 +3,11 @@
 Every command is a few calls a notebook user could make too::
 
     thesis screen [--universe FILE] [--pack NAME|FILE] [--top N] [--format FORMAT]
-                  [--explain] [--prices SOURCE [--status] [--timeout S] [--deadline S]]
+                  [--as-of DATE] [--explain]
+                  [--prices SOURCE [--status] [--timeout S] [--deadline S]]
                   [--quiet] [--output FILE [--force]]
-    thesis explain TICKER [--pack NAME|FILE] [--universe FILE] [--format FORMAT]
+    thesis explain TICKER [--pack NAME|FILE] [--universe FILE] [--as-of DATE]
+                  [--format FORMAT]
     thesis validate FILE... [--kind KIND] [--format FORMAT]
     thesis layers [--universe FILE] [--format FORMAT]
     thesis links TICKER [--down N | --up N] [--universe FILE] [--format FORMAT]
@@ -15,8 +17,8 @@ Every command is a few calls a notebook user could make too::
     thesis test PACK... [--universe FILE] [--format FORMAT]
     thesis sql [PACK] [--dialect duckdb|spark|snowflake|bigquery|postgres] [--table NAME]
                [--by COLUMN] [--compact] [--format text|json]
-    thesis report -o FILE.html [--universe FILE] [--pack NAME|FILE] [--prices SOURCE]
-                  [--basket] [--title TEXT] [--force]
+    thesis report -o FILE.html [--universe FILE] [--pack NAME|FILE] [--as-of DATE]
+                  [--prices SOURCE] [--basket] [--title TEXT] [--force]
 
 Every command that prints data takes ``--format text|json|csv`` (``screen``, ``layers``
 and ``watch`` also ``markdown``), through :func:`thesis_lib.cli._output.format_option`
@@ -110,6 +112,10 @@ def _data_options(p: argparse.ArgumentParser) -> None:
                    help="with a price file: per-ticker table of currency, shares and P/E")
     p.add_argument("--since", metavar="DATE", type=_date,
                    help="with --prices: start date of the return_since column")
+    p.add_argument("--as-of", metavar="DATE", type=_date, dest="as_of",
+                   help="screen the universe as it was known on DATE (no look-ahead): only "
+                        "figures public by then, a period's figures from 90 days after its "
+                        "end unless they give known_from; claims weighed at DATE")
     p.add_argument("--status", action="store_true",
                    help="with --prices: also print the per-ticker market-data status table "
                         "(ok, missing, stale, unavailable, failed, private, with reasons)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -41,6 +42,9 @@ class Screened:
     universe: Any
     universe_label: str
     priced: bool
+    as_of: dt.date | None = None
+    """The date screened as of (``--as-of``): ``universe`` is then the universe as known
+    on that date."""
 
 
 def pack_and_universe(args: argparse.Namespace) -> tuple[Any, Any, str]:
@@ -61,8 +65,8 @@ def run_screen(args: argparse.Namespace) -> Screened:
     from thesis_lib.pipeline import screen
 
     pack, universe, label = pack_and_universe(args)
-    status, timeout, deadline, quiet = (getattr(args, name, None)
-                                        for name in ("status", "timeout", "deadline", "quiet"))
+    status, timeout, deadline, quiet, as_of = (
+        getattr(args, name, None) for name in ("status", "timeout", "deadline", "quiet", "as_of"))
     if not args.prices:
         given = [flag for flag, value in (("--snapshot", args.snapshot), ("--since", args.since),
                                           ("--status", status), ("--timeout", timeout),
@@ -70,20 +74,31 @@ def run_screen(args: argparse.Namespace) -> Screened:
         if given:
             raise CliError(f"{' and '.join(given)} need{'s' if len(given) == 1 else ''} "
                            "--prices", hint="add --prices FILE.csv (or --prices yfinance)")
-        return Screened(screen(universe, pack), universe, label, priced=False)
+        result = screen(universe, pack, as_of=as_of)
+        return Screened(result, result.universe, label, priced=False, as_of=as_of)
     from thesis_lib.market import collect_notes, price_provider
 
     provider = price_provider(args.prices, snapshot=args.snapshot, timeout=timeout,
                               deadline=deadline)
     with collect_notes() as notes:
         result = screen(universe, pack, market=provider, since=args.since,
-                        progress=False if quiet else None)
+                        progress=False if quiet else None, as_of=as_of)
     if not quiet:
+        if as_of is not None:
+            note(f"--as-of {as_of} applies to the universe's figures; the market data is "
+                 "what the price source gives, not limited to that date")
         if result.market is not None:
             note(result.market.summary())
         for message in notes:
             note(message)
-    return Screened(result, universe, label, priced=True)
+    return Screened(result, result.universe, label, priced=True, as_of=as_of)
+
+
+def as_of_header(screened: Screened) -> list[str]:
+    """The line that heads a screen taken as of a date (none otherwise)."""
+    if screened.as_of is None:
+        return []
+    return [f"As of {screened.as_of}: only the figures public by then (no look-ahead)."]
 
 
 def status_text(screened: Screened) -> str:
@@ -127,6 +142,7 @@ def _footer(screened: Screened, shown: int) -> list[str]:
             + (f"; showing {shown}" if shown < total else "") + ".",
             f"Pack {plain(result.pack.id)} v{plain(result.pack.version)}, "
             f"universe {plain(screened.universe_label)}"
+            + ("" if screened.as_of is None else f" as known on {screened.as_of}")
             + (" with market data" if screened.priced else "") + ".",
             # Only the built-in data's figures are thesis-lib's estimates.
             *([screened.universe.disclaimer] if screened.universe.disclaimer else [])]
@@ -202,6 +218,8 @@ def _json(screened: Screened, tickers: Sequence[str], *, explain: bool) -> str:
                   for r in result.pack.rules],
         "companies": companies,
     }
+    if screened.as_of is not None:
+        document["as_of"] = screened.as_of.isoformat()
     return to_json(document)
 
 
@@ -215,7 +233,8 @@ def _markdown(screened: Screened, tickers: Sequence[str], *, explain: bool) -> s
                  else f"excluded by {s['excluded_by']}")
         rows.append([_rank(s["rank"]), f"`{plain(ticker)}`", frame.at[ticker, "name"],
                      ", ".join(exposures(frame, ticker)) or "-", f"{s['score']:+.2f}", rules])
-    parts = [markdown_table(["#", "ticker", "name", "layers", "score", "top rules"], rows,
+    parts = [*(f"{line}\n" for line in as_of_header(screened)),
+             markdown_table(["#", "ticker", "name", "layers", "score", "top rules"], rows,
                             align="rlllrl"),
              "", " ".join(_footer(screened, len(tickers)))]
     if explain:
@@ -233,7 +252,8 @@ def screen_command(args: argparse.Namespace) -> Output:
     tickers = _shown(screened.result, args.top)
     basket = _basket(screened.result) if args.basket else None
     if fmt == "text":
-        parts = [screen_table(screened.result, tickers), "", *_footer(screened, len(tickers))]
+        parts = [*as_of_header(screened), screen_table(screened.result, tickers), "",
+                 *_footer(screened, len(tickers))]
         if basket is not None:
             parts += ["", str(basket)]
         if args.explain:
@@ -335,6 +355,7 @@ def explain_command(args: argparse.Namespace) -> Output:
             "sources": [] if e.sources is None else
             [{k: str(v) for k, v in row.items()} for row in e.sources.to_dict("records")],
             **({"market_status": status_rows(screened)} if status else {}),
+            **({} if screened.as_of is None else {"as_of": screened.as_of.isoformat()}),
         }
 
     def table() -> Table:
@@ -345,7 +366,8 @@ def explain_command(args: argparse.Namespace) -> Output:
                                          "contribution", "status", "why"])
 
     def text() -> str:
-        out = render_explanation(result, ticker) + "\n"
+        out = "".join(f"{line}\n" for line in as_of_header(screened))
+        out += render_explanation(result, ticker) + "\n"
         if status:
             out += "\nMarket data status:\n" + status_text(screened)
         return out

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from thesis_lib._text import plain
 from thesis_lib.cli._output import Output, Table, markdown_table, note, render
 from thesis_lib.rules.render import WIDTH, clip, screen_table
 
@@ -45,7 +46,14 @@ def _change_line(mark: str, change: Any) -> str:
            f"{scores}"
     if change.note:
         line += f"  ({change.note})"
-    return clip(line, WIDTH)
+    # which of the company's own figures changed, one indented line each
+    return "\n".join([clip(line, WIDTH),
+                      *(clip(f"      {plain(text)}", WIDTH) for text in change.figures)])
+
+
+def _note(change: Any) -> str:
+    """The note and the figures that changed, in one cell (markdown, csv)."""
+    return "; ".join(part for part in (change.note, *change.figures) if part)
 
 
 def _header(run: Any) -> list[str]:
@@ -276,7 +284,7 @@ def render_markdown(run: Any) -> str:
             return markdown_table(
                 ["ticker", "name", "rank", "score", "note"],
                 [[f"`{c.ticker}`", c.name, f"{_fmt_rank(c.old_rank)} → {_fmt_rank(c.new_rank)}",
-                  f"{_fmt_score(c.old_score)} → {_fmt_score(c.new_score)}", c.note]
+                  f"{_fmt_score(c.old_score)} → {_fmt_score(c.new_score)}", _note(c)]
                  for c in changes])
 
         for title, changes in ((f"Entered the top {diff.top}", diff.entered),
@@ -331,7 +339,7 @@ def render_table(run: Any) -> Table:
                              ("moved", diff.moved)):
         rows += [{"section": section, "ticker": c.ticker, "name": c.name, "rank": c.new_rank,
                   "score": c.new_score, "old_rank": c.old_rank, "old_score": c.old_score,
-                  "note": c.note} for c in changes]
+                  "note": _note(c)} for c in changes]
     rows += [{"section": "alert", "ticker": a.ticker, "name": a.id, "note": a.message}
              for a in diff.alerts]
     tickers, _ = _shown(run)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
@@ -17,8 +17,9 @@ from pydantic import Field, model_validator
 from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import DataError, Problem, ThesisError
 from thesis_lib.models._base import Model
+from thesis_lib.models._dates import parse_date
 from thesis_lib.models.chain import SupplyChain
-from thesis_lib.models.company import Company
+from thesis_lib.models.company import REPORTING_LAG, SHARE_TOLERANCE, Company, Exposure
 from thesis_lib.models.evidence import HALF_LIFE_DAYS, Evidence, claim_weights, support
 from thesis_lib.models.link import Link, Links, walk
 
@@ -37,10 +38,11 @@ estimates, to be checked before anyone invests."""
 class Universe(Model):
     """Companies plus the supply chain, company links and evidence, validated as a whole.
 
-    Validation reports at once every unknown layer id (in exposures, forward figures,
-    links and evidence), every unknown ticker (in links and evidence), every duplicate
-    ticker, link and evidence id, and every claim referring to an unknown claim, each
-    naming the company (or link, or evidence) and the field.
+    Validation reports at once every unknown layer id (in exposures and their history,
+    forward figures, links and evidence), every unknown ticker (in links and evidence),
+    every duplicate ticker, link (same key, ``as_of`` and known date) and evidence id,
+    and every claim referring to an unknown claim, each naming the company (or link, or
+    evidence) and the field.
     """
 
     id: str = Field(default="custom", min_length=1)
@@ -57,7 +59,8 @@ class Universe(Model):
 
     @model_validator(mode="after")
     def _check_together(self) -> Universe:
-        companies = [(c.ticker, _located_layers(c.exposures, c.forward)) for c in self.companies]
+        companies = [(c.ticker, _located_layers(c.exposures, c.forward, c.exposure_history))
+                     for c in self.companies]
         problems = _company_problems(companies, set(self.chain.ids))
         tickers = {c.ticker for c in self.companies}
         problems += _link_problems(self.links, tickers, set(self.chain.ids))
@@ -201,10 +204,21 @@ class Universe(Model):
         return frame
 
     # -- company links -------------------------------------------------------------------
+    @property
+    def current_links(self) -> tuple[Link, ...]:
+        """The latest version of each link (one per supplier, customer, layer and kind):
+        :attr:`links` may also hold a link's earlier periods and revisions (its history),
+        which only a screen as of a past date (:meth:`known_at`) reads. What the
+        screening frame, :meth:`suppliers`, :meth:`customers` and :meth:`stakes` use."""
+        if len(self.links) < 2:
+            return self.links
+        return latest_links(self.links)
+
     def links_of(self, ticker: str) -> Links:
-        """Every link in which ``ticker`` is the supplier (or investor) or the customer."""
+        """Every link in which ``ticker`` is the supplier (or investor) or the customer
+        (the latest version of each, :attr:`current_links`)."""
         self.company(ticker)
-        return Links(lk for lk in self.links if ticker in (lk.supplier, lk.customer))
+        return Links(lk for lk in self.current_links if ticker in (lk.supplier, lk.customer))
 
     def suppliers(self, ticker: str, depth: int = 1) -> Links:
         """``supplies`` links into ``ticker`` and, up to ``depth`` steps, into its suppliers.
@@ -221,7 +235,7 @@ class Universe(Model):
     def stakes(self, ticker: str) -> Links:
         """``stake`` links held in ``ticker`` (its investors) and by it (its holdings)."""
         self.company(ticker)
-        return Links(lk for lk in self.links
+        return Links(lk for lk in self.current_links
                      if lk.kind == "stake" and ticker in (lk.supplier, lk.customer))
 
     def link_path(
@@ -233,9 +247,65 @@ class Universe(Model):
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
             raise DataError(f"depth must be a whole number >= 1, got {depth!r}",
                             item=f"universe {self.id!r}", hint="use depth=1 for direct links")
-        return walk(self.links, ticker, down=down, depth=depth, kinds=kinds)
+        return walk(self.current_links, ticker, down=down, depth=depth, kinds=kinds)
+
+    # -- point in time -------------------------------------------------------------------
+    def known_at(self, date: dt.date | str, *, lag: dt.timedelta = REPORTING_LAG) -> Universe:
+        """This universe as it was known at ``date``: no figure published later leaks in.
+
+        A figure counts from its known date (``known_on(lag)``: ``known_from`` where
+        given, else the end of its period plus ``lag``, :data:`REPORTING_LAG`, for
+        exposures, financials and links; a forward figure's document date; a claim's
+        date). Per company and layer, among the current exposures and the
+        ``exposure_history`` known on or before ``date``, the one for the latest period
+        (``as_of``) is kept, equal periods going to the later known date (a revision);
+        likewise the financials. Forward figures known by then are kept; of the links
+        known by then, the latest of each (supplier, customer, layer, kind); of the
+        claims, those dated on or before ``date`` (references to later claims are
+        dropped, so a claim superseded later still counts). The result's ``as_of`` is
+        ``date`` (claims are weighed at it) and its histories are empty. Every company
+        stays, with no exposures when nothing about it was known yet.
+
+        The layers picked for a company may come from different periods (a layer's new
+        figure is public, another's not yet). Each period's shares add up to at most 1
+        (checked when the company is built), but figures from different periods may
+        not: then the figures of the newest period are kept and an older period's
+        figure that would take the total past 1 (with :data:`SHARE_TOLERANCE`) is left
+        out, as stale beside the newer ones. A link's ``revenue_share`` is handled the
+        same way per supplier (the older link is kept, without its share).
+        """
+        when = parse_date(date, field="date", item=f"universe {self.id!r}")
+        if not isinstance(lag, dt.timedelta) or lag < dt.timedelta(0):
+            raise DataError(f"lag must be a datetime.timedelta of 0 days or more, got {lag!r}",
+                            item=f"universe {self.id!r}", field="lag",
+                            hint="e.g. datetime.timedelta(days=90), the default REPORTING_LAG")
+        companies = tuple(_company_known_at(c, when, lag) for c in self.companies)
+        links = _links_known_at(self.links, when, lag)
+        evidence = _evidence_known_at(self.evidence, when)
+        return self.model_copy(update={"companies": companies, "links": links,
+                                       "evidence": evidence, "as_of": when})
 
     # -- conversions ---------------------------------------------------------------------
+    def panel(self, dates: Iterable[dt.date | str], *,
+              lag: dt.timedelta = REPORTING_LAG) -> pd.DataFrame:
+        """A (date, ticker) panel: for each of ``dates``, the screening frame of
+        :meth:`known_at` that date, so that ``screen(universe.panel(dates), pack)`` gives
+        scores that change over time with no look-ahead (a figure enters on the first
+        date it was known). Dates are sorted and given once each; the frame of each date
+        is :meth:`to_frame`'s, indexed by ``date`` (month-end Timestamps as given) and
+        ``ticker``."""
+        if isinstance(dates, str | dt.date):
+            raise DataError("dates must be several dates, not one", item=f"universe {self.id!r}",
+                            field="dates", hint="e.g. pd.date_range('2025-01-31', "
+                            "periods=12, freq='ME'), or known_at(date).to_frame() for one")
+        parsed = sorted({parse_date(d, field="dates", item=f"universe {self.id!r}")
+                         for d in dates})
+        if not parsed:
+            raise DataError("no dates given", item=f"universe {self.id!r}", field="dates",
+                            hint="give the dates to screen at, e.g. month ends")
+        frames = {pd.Timestamp(d): self.known_at(d, lag=lag).to_frame() for d in parsed}
+        return pd.concat(frames, names=["date", "ticker"])
+
     def to_frame(self) -> pd.DataFrame:
         """The screening frame: one row per company, the one format between pipeline stages.
 
@@ -317,6 +387,10 @@ class Universe(Model):
         doc: dict[str, Any] = self.model_dump(mode="python", exclude_none=True)
         chain = doc.pop("chain")
         companies = doc.pop("companies", [])
+        for company in companies:  # no history is the usual case: leave the keys out
+            for key in ("exposure_history", "financials_history"):
+                if not company.get(key):
+                    company.pop(key, None)
         links = doc.pop("links", [])
         evidence = doc.pop("evidence", [])
         ordered: dict[str, Any] = {**doc, "chain": chain, "companies": companies}
@@ -350,8 +424,12 @@ def _link_problems(
     links: tuple[Link, ...], tickers: set[str], layers: set[str]
 ) -> list[Problem]:
     problems: list[Problem] = []
-    seen: set[tuple[str, str, str, str]] = set()
+    seen: set[tuple[str, str, str, str, dt.date, dt.date]] = set()
     share_by_supplier: dict[str, float] = {}
+    newest: dict[tuple[str, str, str, str], tuple[dt.date, dt.date]] = {}
+    for link in links:  # a link's earlier versions (its history) do not add up
+        rank = (link.as_of, link.known_on())
+        newest[link.key] = max(rank, newest.get(link.key, rank))
     for i, link in enumerate(links):
         where = f"link #{i + 1} ({link.supplier} -> {link.customer})"
         for name in ("supplier", "customer"):
@@ -362,11 +440,15 @@ def _link_problems(
         if link.layer not in layers:
             problems.append(Problem(f"unknown layer {link.layer!r}", item=where, field="layer",
                                     hint=did_you_mean(link.layer, layers, what="layers")))
-        if link.key in seen:
-            problems.append(Problem("duplicate link (same supplier, customer, layer and kind)",
-                                    item=where, hint="merge the two entries"))
-        seen.add(link.key)
-        if link.revenue_share is not None:
+        dated = (*link.key, link.as_of, link.known_on())
+        if dated in seen:
+            problems.append(Problem(
+                "duplicate link (same supplier, customer, layer, kind, as_of and known date)",
+                item=where, hint="merge the two entries; a link's figure for another period "
+                                 "(or a revision with its own known_from) is its history"))
+        seen.add(dated)
+        if link.revenue_share is not None and newest[link.key] == (link.as_of,
+                                                                    link.known_on()):
             total = share_by_supplier.get(link.supplier, 0.0) + link.revenue_share
             share_by_supplier[link.supplier] = total
             if total > 1.0 + 1e-3:
@@ -375,6 +457,85 @@ def _link_problems(
                     f"{total:.3g}, more than 1", item=where, field="revenue_share",
                     hint="revenue_share is the share of the supplier's total revenue"))
     return problems
+
+
+def latest_links(
+    links: Sequence[Link], *, lag: dt.timedelta = REPORTING_LAG
+) -> tuple[Link, ...]:
+    """The latest of each link (one per :attr:`Link.key`): the one for the latest
+    ``as_of``, equal dates going to the later known date (a revision), in the order the
+    links are declared."""
+    best: dict[tuple[str, str, str, str], tuple[tuple[dt.date, dt.date], int]] = {}
+    for i, link in enumerate(links):
+        rank = (link.as_of, link.known_on(lag))
+        held = best.get(link.key)
+        if held is None or rank > held[0]:
+            best[link.key] = (rank, i)
+    keep = {i for _, i in best.values()}
+    return tuple(link for i, link in enumerate(links) if i in keep)
+
+
+def _latest(figures: Sequence[Any], lag: dt.timedelta) -> Any:
+    """The figure for the latest period, equal periods going to the later known date."""
+    return max(figures, key=lambda f: (f.as_of, f.known_on(lag)))
+
+
+def _company_known_at(company: Company, when: dt.date, lag: dt.timedelta) -> Company:
+    by_layer: dict[str, list[Exposure]] = {}
+    for exposure in (*company.exposures, *company.exposure_history):
+        if exposure.known_on(lag) <= when:
+            by_layer.setdefault(exposure.layer, []).append(exposure)
+    picked = [_latest(figures, lag) for figures in by_layer.values()]
+    # Newest period first: an older period's figure that no longer fits beside the newer
+    # ones is left out (each period alone adds up to at most 1).
+    picked.sort(key=lambda e: (e.as_of, e.known_on(lag), e.layer), reverse=True)
+    kept: list[Exposure] = []
+    for exposure in picked:
+        if math.fsum([*(e.share for e in kept), exposure.share]) <= 1.0 + SHARE_TOLERANCE:
+            kept.append(exposure)
+    order = {id(e): i for i, e in enumerate((*company.exposures, *company.exposure_history))}
+    kept.sort(key=lambda e: order[id(e)])
+    money = [f for f in (company.financials, *company.financials_history)
+             if f is not None and f.known_on(lag) <= when]
+    return company.model_copy(update={
+        "exposures": tuple(kept),
+        "exposure_history": (),
+        "financials": _latest(money, lag) if money else None,
+        "financials_history": (),
+        "forward": tuple(f for f in company.forward if f.known_on(lag) <= when),
+    })
+
+
+def _links_known_at(links: Sequence[Link], when: dt.date, lag: dt.timedelta) -> tuple[Link, ...]:
+    current = latest_links([lk for lk in links if lk.known_on(lag) <= when], lag=lag)
+    ranked = sorted(range(len(current)), reverse=True,
+                    key=lambda i: (current[i].as_of, current[i].known_on(lag), current[i].key))
+    budget: dict[str, list[float]] = {}
+    out = list(current)
+    for i in ranked:
+        link = current[i]
+        if link.revenue_share is None:
+            continue
+        held = budget.setdefault(link.supplier, [])
+        # a little inside the universe check's bound (which sums in declaration order)
+        if math.fsum([*held, link.revenue_share]) <= 1.0 + SHARE_TOLERANCE - 1e-9:
+            held.append(link.revenue_share)
+        else:
+            out[i] = link.model_copy(update={"revenue_share": None})
+    return tuple(out)
+
+
+def _evidence_known_at(evidence: Sequence[Evidence], when: dt.date) -> tuple[Evidence, ...]:
+    known = [ev for ev in evidence if ev.date <= when]
+    ids = {ev.id for ev in known}
+    out = []
+    for ev in known:
+        conflicts = tuple(x for x in ev.conflicts_with if x in ids)
+        supersedes = tuple(x for x in ev.supersedes if x in ids)
+        if conflicts != ev.conflicts_with or supersedes != ev.supersedes:
+            ev = ev.model_copy(update={"conflicts_with": conflicts, "supersedes": supersedes})
+        out.append(ev)
+    return tuple(out)
 
 
 def _evidence_problems(
@@ -403,9 +564,12 @@ def _evidence_problems(
     return problems
 
 
-def _located_layers(exposures: Sequence[Any], forward: Sequence[Any]) -> list[tuple[str, Any]]:
+def _located_layers(
+    exposures: Sequence[Any], forward: Sequence[Any], history: Sequence[Any] = ()
+) -> list[tuple[str, Any]]:
     located = [(f"exposures[{i}].layer", e.layer) for i, e in enumerate(exposures)]
     located += [(f"forward[{i}].layer", f.layer) for i, f in enumerate(forward)]
+    located += [(f"exposure_history[{i}].layer", e.layer) for i, e in enumerate(history)]
     return located
 
 
@@ -445,12 +609,13 @@ def _raw_problems(data: Mapping[str, Any]) -> list[Problem]:
     companies: list[tuple[Any, list[tuple[str, Any]]]] = []
     for raw in rows("companies"):
         if isinstance(raw, Company):
-            companies.append((raw.ticker, _located_layers(raw.exposures, raw.forward)))
+            companies.append((raw.ticker, _located_layers(raw.exposures, raw.forward,
+                                                          raw.exposure_history)))
             continue
         if not isinstance(raw, Mapping) or not isinstance(raw.get("ticker"), str):
             continue
         located: list[tuple[str, Any]] = []
-        for name in ("exposures", "forward"):
+        for name in ("exposures", "forward", "exposure_history"):
             items = raw.get(name, ())
             for i, item in enumerate(items if isinstance(items, list | tuple) else ()):
                 layer = item.get("layer") if isinstance(item, Mapping) else \

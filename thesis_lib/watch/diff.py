@@ -18,9 +18,9 @@ from thesis_lib.watch.model import (
     ScoreCrosses,
     Watchlist,
 )
-from thesis_lib.watch.snapshot import Snapshot, SnapshotRow
+from thesis_lib.watch.snapshot import FIGURE_SEPARATOR, Snapshot, SnapshotRow
 
-__all__ = ["Change", "FiredAlert", "WatchDiff", "compare"]
+__all__ = ["Change", "FiredAlert", "WatchDiff", "compare", "figure_changes"]
 
 #: Score changes smaller than this (half the last printed decimal) do not count as moves.
 SCORE_EPSILON = 0.005
@@ -28,7 +28,12 @@ SCORE_EPSILON = 0.005
 
 @dataclass(frozen=True)
 class Change:
-    """One company's rank and score before and after (None where it had none)."""
+    """One company's rank and score before and after (None where it had none).
+
+    ``figures`` says which of its figures changed between the two snapshots (an exposure
+    or the financials revised or for a new period, a claim that now counts or no longer
+    does), when both snapshots kept the figures (:attr:`Snapshot.figures`); empty
+    otherwise, or when only other companies' figures or the weights moved it."""
 
     ticker: str
     name: str
@@ -37,6 +42,7 @@ class Change:
     old_score: float | None
     new_score: float | None
     note: str = ""
+    figures: tuple[str, ...] = ()
 
     @property
     def places(self) -> int | None:
@@ -48,7 +54,8 @@ class Change:
     def to_dict(self) -> dict[str, object]:
         return {"ticker": self.ticker, "name": self.name, "old_rank": self.old_rank,
                 "new_rank": self.new_rank, "old_score": self.old_score,
-                "new_score": self.new_score, "note": self.note}
+                "new_score": self.new_score, "note": self.note,
+                "figures": list(self.figures)}
 
 
 @dataclass(frozen=True)
@@ -117,13 +124,85 @@ def _in_top(row: SnapshotRow | None, n: int) -> bool:
 
 
 def _change(ticker: str, old: SnapshotRow | None, new: SnapshotRow | None,
-            note: str = "") -> Change:
+            note: str = "", figures: tuple[str, ...] = ()) -> Change:
     either = new if new is not None else old
     name = either.name if either is not None else ""
     return Change(ticker=ticker, name=name,
                   old_rank=old.rank if old else None, new_rank=new.rank if new else None,
                   old_score=old.score if old else None, new_score=new.score if new else None,
-                  note=note)
+                  note=note, figures=figures)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _period_change(what: str, old: list[str], new: list[str], amount: str) -> str:
+    """``hbm exposure revised for the period to 2025-08-28: share 0.140 -> 0.160``."""
+    if new[0] > old[0]:
+        return f"{what}: new period to {new[0]}, {amount}"
+    if new[0] == old[0]:
+        return f"{what} revised for the period to {new[0]}: {amount}"
+    return f"{what}: period to {new[0]} (was to {old[0]}), {amount}"
+
+
+def figure_changes(old: dict[str, str] | None, new: dict[str, str] | None) -> tuple[str, ...]:
+    """What changed between two sets of a company's figures (:func:`company_figures`),
+    one line each: exposures, then financials, then claims. Empty when either is None."""
+    if old is None or new is None or old == new:
+        return ()
+    sep = FIGURE_SEPARATOR
+    lines: list[str] = []
+    keys = sorted(set(old) | set(new), key=lambda k: (
+        0 if k.startswith("exposure ") else 1 if k == "financials" else 2, k))
+    for key in keys:
+        was, now = old.get(key), new.get(key)
+        if was == now:
+            continue
+        a = was.split(sep) if was is not None else []
+        b = now.split(sep) if now is not None else []
+        if key.startswith("exposure "):
+            layer = key[len("exposure "):]
+            if not a:
+                lines.append(f"{layer} exposure new: share {_fmt(b[2])} (period to {b[0]})")
+            elif not b:
+                lines.append(f"{layer} exposure gone (was share {_fmt(a[2])})")
+            else:
+                amount = f"share {_fmt(a[2])} -> {_fmt(b[2])}"
+                if a[3] != b[3]:
+                    amount += f", AI part {_fmt(a[3])} -> {_fmt(b[3])}"
+                lines.append(_period_change(f"{layer} exposure", a, b, amount))
+        elif key == "financials":
+            if not a:
+                lines.append(f"financials new: revenue {_usd(b[2])} (period to {b[0]})")
+            elif not b:
+                lines.append(f"financials gone (was revenue {_usd(a[2])})")
+            else:
+                lines.append(_period_change("revenue", a, b,
+                                            f"{_usd(a[2])} -> {_usd(b[2])}"))
+        elif key.startswith("claim "):
+            claim = key[len("claim "):]
+            if not a:
+                lines.append(f"new claim {claim} ({b[1]} {_fmt(b[2], 2)}, {b[0]})")
+            elif not b:
+                lines.append(f"claim {claim} no longer counts")
+            else:
+                lines.append(f"claim {claim} changed ({a[1]} {_fmt(a[2], 2)} -> "
+                             f"{b[1]} {_fmt(b[2], 2)})")
+    return tuple(lines)
+
+
+def _fmt(text: str, digits: int = 3) -> str:
+    value = _number(text)
+    return text if value is None else f"{value:.{digits}f}"
+
+
+def _usd(text: str) -> str:
+    value = _number(text)
+    return text if value is None else f"${value / 1e9:,.2f}bn"
 
 
 def _why_out(new: SnapshotRow | None) -> str:
@@ -148,13 +227,22 @@ def _compare(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> Wat
     pairs = _Pairs(previous, current)
     old_rows, new_rows = previous.companies, current.companies
     old_top, new_top = pairs.old_in_top(n), pairs.new_in_top(n)
+    old_figures, new_figures = previous.figures, current.figures
+
+    def figures(ticker: str) -> tuple[str, ...]:
+        if old_figures is None or new_figures is None:
+            return ()
+        return figure_changes(old_figures.get(ticker), new_figures.get(ticker))
+
     entered = [
         _change(new_rows[i].ticker, pairs.old_row(i), new_rows[i],
-                "" if pairs.old_at[i] >= 0 else "new in the universe")
+                "" if pairs.old_at[i] >= 0 else "new in the universe",
+                figures(new_rows[i].ticker))
         for i in np.flatnonzero(new_top & ~pairs.on_new(old_top, False)).tolist()
     ]
     left = [
-        _change(old_rows[j].ticker, old_rows[j], pairs.new_row(j), _why_out(pairs.new_row(j)))
+        _change(old_rows[j].ticker, old_rows[j], pairs.new_row(j), _why_out(pairs.new_row(j)),
+                figures(old_rows[j].ticker))
         for j in np.flatnonzero(old_top & ~pairs.on_old(new_top, False)).tolist()
     ]
     done = {c.ticker for c in (*entered, *left)}
@@ -167,7 +255,7 @@ def _compare(previous: Snapshot, current: Snapshot, watchlist: Watchlist) -> Wat
         if new.ticker in done or old is None:
             continue
         if old.rank != new.rank or abs(old.score - new.score) >= SCORE_EPSILON:
-            moved.append(_change(new.ticker, old, new, _why_out(new)))
+            moved.append(_change(new.ticker, old, new, _why_out(new), figures(new.ticker)))
     entered.sort(key=lambda c: (c.new_rank or 0, c.ticker))
     left.sort(key=lambda c: (c.old_rank or 0, c.ticker))
     return WatchDiff(

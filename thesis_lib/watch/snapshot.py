@@ -38,9 +38,11 @@ from thesis_lib._bulk import collection_paused
 from thesis_lib._files import loads_json, read_text
 from thesis_lib.errors import DataError
 from thesis_lib.models._base import Model
+from thesis_lib.models.evidence import claim_weights
 
 __all__ = ["DEFAULT_KEEP", "FUTURE_TOLERANCE", "Baseline", "Pruned", "Snapshot",
-           "SnapshotBasket", "SnapshotColumns", "SnapshotRow", "SnapshotStore", "check_keep"]
+           "SnapshotBasket", "SnapshotColumns", "SnapshotRow", "SnapshotStore", "check_keep",
+           "company_figures"]
 
 SNAPSHOT_FORMAT = "thesis-watch-snapshot"
 #: How to fix a snapshot that cannot be read.
@@ -146,12 +148,55 @@ class SnapshotColumns:
         return found[order]
 
 
+FIGURE_SEPARATOR = "|"
+"""Between the parts of a value of :attr:`Snapshot.figures`."""
+
+
+def company_figures(universe: Any) -> dict[str, dict[str, str]]:
+    """The dated figures behind each company's screen, by ticker: what
+    :attr:`Snapshot.figures` keeps so that the watch diff can say which figure changed.
+
+    Keys and values (parts joined by ``|``):
+
+    - ``exposure <layer>``: period end, known date, share, AI part, period;
+    - ``financials``: period end, known date, revenue in USD, period;
+    - ``claim <id>``: date, direction, strength, for each claim that counts for the
+      company (its weight is not 0) and bears on it directly or through a layer in which
+      it has a revenue share.
+    """
+    sep = FIGURE_SEPARATOR
+    weights = claim_weights(universe.evidence, universe.as_of)
+    counted = [ev for ev in universe.evidence if weights.get(ev.id, 0.0) > 0.0]
+    out: dict[str, dict[str, str]] = {}
+    for company in universe.companies:
+        figures: dict[str, str] = {}
+        for e in company.exposures:
+            figures[f"exposure {e.layer}"] = sep.join((
+                e.as_of.isoformat(), e.known_on().isoformat(), repr(e.share),
+                repr(e.ai_fraction), e.period or ""))
+        fin = company.financials
+        if fin is not None:
+            figures["financials"] = sep.join((
+                fin.as_of.isoformat(), fin.known_on().isoformat(), repr(fin.revenue_usd),
+                fin.period))
+        for ev in counted:
+            if company.ticker in ev.companies or any(company.share(x) > 0 for x in ev.layers):
+                figures[f"claim {ev.id}"] = sep.join((
+                    ev.date.isoformat(), ev.direction, repr(ev.strength)))
+        out[company.ticker] = figures
+    return out
+
+
 class Snapshot(Model):
     """A watchlist's screen at one moment: every company's score, rank and gate outcome,
     and the basket's weights when the watchlist has a ``[basket]`` table.
 
     ``basket`` was added after the first snapshots were written: a snapshot without it
     (an older file, or a watchlist without a basket) reads as "no previous basket".
+    ``figures`` (added later still; :func:`company_figures`) holds, per ticker, the dated
+    figures the screen used when it screened a universe: the diff compares them to say
+    which figure changed when a score moved. None for a screen of a plain frame and in
+    older files (the diff then says nothing about figures).
     """
 
     format: Literal["thesis-watch-snapshot"] = "thesis-watch-snapshot"
@@ -165,6 +210,7 @@ class Snapshot(Model):
     top: int = Field(ge=1)
     companies: tuple[SnapshotRow, ...] = ()
     basket: SnapshotBasket | None = None
+    figures: dict[str, dict[str, str]] | None = None
 
     _rows: dict[str, SnapshotRow] | None = PrivateAttr(default=None)
     _columns: SnapshotColumns | None = PrivateAttr(default=None)
@@ -267,16 +313,19 @@ class Snapshot(Model):
             watchlist=watchlist, taken_at=taken_at.astimezone(dt.UTC), universe=universe,
             pack=result.pack.id, pack_version=result.pack.version, prices=prices, top=top,
             companies=tuple(rows),
-            basket=None if basket is None else SnapshotBasket.from_basket(basket))
+            basket=None if basket is None else SnapshotBasket.from_basket(basket),
+            figures=None if getattr(result, "universe", None) is None
+            else company_figures(result.universe))
         snapshot._columns = SnapshotColumns(
             tickers=pd.Index(tickers, dtype="string"), score=score, rank=rank, gates=gates)
         return snapshot
 
     def to_json(self) -> str:
         """The snapshot as JSON text (what the store writes). Without a basket the file has
-        no ``basket`` key at all, exactly as snapshots were before baskets existed."""
-        text = self.model_dump_json(indent=1,
-                                    exclude={"basket"} if self.basket is None else None)
+        no ``basket`` key at all, and without figures no ``figures`` key, exactly as
+        snapshots were before they existed."""
+        exclude = {name for name in ("basket", "figures") if getattr(self, name) is None}
+        text = self.model_dump_json(indent=1, exclude=exclude or None)
         return text + "\n"
 
     @classmethod
