@@ -86,7 +86,7 @@ def build_frame(universe: Universe) -> pd.DataFrame:
             revenue[i] = company.financials.revenue_usd
     primary = [c.primary_layer_in(layer_ids) for c in universe.companies]
     sold: dict[tuple[int, int], list[float]] = {}
-    for link in universe.links:
+    for link in universe.current_links:
         if link.kind != "supplies":
             continue
         layer = primary[row_of[link.customer]]

@@ -222,7 +222,7 @@ def _chain_svg(universe: Universe) -> str:
                        f'x2="{cx + box_w / 2:.1f}" y2="{cy + box_h:.1f}" stroke="#8c959f" '
                        'stroke-width="1.2" marker-end="url(#arrow)"/>')
     pairs = Counter(
-        (primary.get(link.supplier), primary.get(link.customer)) for link in universe.links
+        (primary.get(link.supplier), primary.get(link.customer)) for link in universe.current_links
         if link.kind == "supplies")
     for (low, high), n in sorted(pairs.items(), key=lambda kv: str(kv[0])):
         if low is None or high is None or low not in pos or high not in pos:
@@ -265,8 +265,9 @@ def _chain(universe: Universe) -> str:
         rows = pd.DataFrame(
             [{"customer": link.customer, "layer": link.layer, "kind": link.kind,
               "revenue share": link.revenue_share, "as of": str(link.as_of),
-              "source": link.source} for link in universe.links],
-            index=pd.Index([link.supplier for link in universe.links], name="supplier"))
+              "source": link.source} for link in universe.current_links],
+            index=pd.Index([link.supplier for link in universe.current_links],
+                           name="supplier"))
         parts.append(f"<details><summary>{len(rows)} company links</summary>"
                      + table_html(rows, digits=2, max_rows=len(rows)) + "</details>")
     parts.append("</section>")

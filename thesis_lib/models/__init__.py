@@ -2,6 +2,7 @@
 
 from thesis_lib.models.chain import Layer, LayerId, SupplyChain
 from thesis_lib.models.company import (
+    REPORTING_LAG,
     SHARE_TOLERANCE,
     Company,
     Exposure,
@@ -15,6 +16,7 @@ from thesis_lib.models.universe import Universe
 
 __all__ = [
     "HALF_LIFE_DAYS",
+    "REPORTING_LAG",
     "SHARE_TOLERANCE",
     "Company",
     "Evidence",

@@ -33,6 +33,17 @@ from thesis_lib.models.chain import LayerId
 SHARE_TOLERANCE = 1e-3
 """How far a company's revenue shares may add up past 1.0 before it is an error (rounding)."""
 
+REPORTING_LAG = dt.timedelta(days=90)
+"""How long after the end of a period its figures are taken to become public when a figure
+does not say (``known_from``): 90 days. A US annual report (10-K) is due 60 to 90 days
+after the fiscal year end (60 for the largest filers, 90 for the smallest), and most
+companies publish their results within that window, so ``as_of + REPORTING_LAG`` is the
+latest usual date a period's figure is public. Used for exposures, financials and links
+(whose ``as_of`` is a period end); a forward figure's ``as_of`` is the date of its
+document and an evidence claim's ``date`` the date it was made, so those are known from
+that date. A point-in-time screen (:meth:`thesis_lib.Universe.known_at`) uses it; pass
+``lag=`` there to use another."""
+
 Ticker = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-=^_&]*$", min_length=1, max_length=32),
@@ -57,6 +68,29 @@ Basis = Literal["reported", "derived", "estimate"]
 reported figures by stated arithmetic, or estimated (by a third party or by us)."""
 
 
+def check_known_from(known_from: dt.date | None, as_of: dt.date, what: str) -> None:
+    """The shared check of ``known_from``: a figure cannot be public before ``as_of``."""
+    if known_from is not None and known_from < as_of:
+        raise PydanticCustomError(
+            "known_from",
+            "known_from ({known_from}) is before as_of ({as_of}): {what}",
+            {"known_from": str(known_from), "as_of": str(as_of), "what": what,
+             "field": "known_from",
+             "hint": "known_from is the date the figure became public, on or after as_of; "
+                     "leave it out to use as_of + the reporting lag"},
+        )
+
+
+def period_known_on(known_from: dt.date | None, as_of: dt.date,
+                    lag: dt.timedelta = REPORTING_LAG) -> dt.date:
+    """The date a figure for the period ending ``as_of`` is known from: ``known_from``
+    where given, else ``as_of + lag`` (:data:`REPORTING_LAG`). The one rule for
+    exposures, financials and links."""
+    if known_from is not None:
+        return known_from
+    return as_of + lag
+
+
 def _not_nan(value: float | None) -> float | None:
     if value is not None and value != value:  # NaN
         raise PydanticCustomError("nan", "must be a number, not NaN", {"hint": "write 0.0"})
@@ -74,6 +108,8 @@ class Exposure(Model):
     - ``basis``: ``reported``, ``derived`` or ``estimate``;
     - ``period`` (e.g. ``FY2025``) and ``as_of``, the period's end date;
     - ``estimated_on``: when the estimate was made (separate from the period);
+    - ``known_from``: the date the figure became public, where known (on or after
+      ``as_of``); unstated, it is ``as_of +`` :data:`REPORTING_LAG` (:meth:`known_on`);
     - ``source`` (a specific document) and ``url`` (where to check it).
     """
 
@@ -85,6 +121,7 @@ class Exposure(Model):
     period: str | None = Field(default=None, min_length=1, max_length=80)
     as_of: dt.date
     estimated_on: dt.date | None = None
+    known_from: dt.date | None = None
     source: str = Field(min_length=1)
     url: Url | None = None
     note: str | None = None
@@ -93,6 +130,16 @@ class Exposure(Model):
     @classmethod
     def _finite(cls, value: float | None) -> float | None:
         return _not_nan(value)
+
+    @model_validator(mode="after")
+    def _check_known(self) -> Exposure:
+        check_known_from(self.known_from, self.as_of,
+                         "a figure for a period cannot be public before the period ends")
+        return self
+
+    def known_on(self, lag: dt.timedelta = REPORTING_LAG) -> dt.date:
+        """The date this figure is known from: ``known_from``, else ``as_of + lag``."""
+        return period_known_on(self.known_from, self.as_of, lag)
 
     @property
     def ai_fraction(self) -> float:
@@ -118,7 +165,9 @@ class Forward(Model):
     (a PPA's megawatts, a GPU deal's gigawatts); at least one of the three is given.
     ``starts`` is when the revenue starts and ``horizon`` the date the figure applies
     by; ``as_of`` is the date of the document. Only ``share`` feeds the screening
-    frame's ``forward_exposure_<layer>``.
+    frame's ``forward_exposure_<layer>``. ``known_from`` is the date the figure became
+    public where that is later than the document's date; unstated, the figure is known
+    from ``as_of`` (:meth:`known_on`).
     """
 
     layer: LayerId
@@ -131,6 +180,7 @@ class Forward(Model):
     horizon: dt.date
     confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     as_of: dt.date
+    known_from: dt.date | None = None
     source: str = Field(min_length=1)
     url: Url | None = None
     note: str | None = None
@@ -154,7 +204,16 @@ class Forward(Model):
                 {"starts": str(self.starts), "horizon": str(self.horizon), "field": "starts",
                  "hint": "horizon is the date the figure applies by; it cannot precede starts"},
             )
+        check_known_from(self.known_from, self.as_of,
+                         "a document's figure cannot be public before the document's date")
         return self
+
+    def known_on(self, lag: dt.timedelta = REPORTING_LAG) -> dt.date:
+        """The date this figure is known from: ``known_from``, else ``as_of`` (the
+        document's date). ``lag`` does not apply (it is accepted so that every dated
+        figure answers the same call)."""
+        del lag
+        return self.as_of if self.known_from is None else self.known_from
 
     @property
     def ai_exposure(self) -> float:
@@ -170,7 +229,9 @@ class Financials(Model):
     say which in ``note``) or ``estimate`` (private companies, or a period not yet
     reported). A pre-revenue company reports 0. Dollar figures (``revenue_usd`` here,
     :attr:`Forward.amount_usd`) are finite and at most 1e15
-    (:data:`thesis_lib._limits.FIGURE_LIMIT`).
+    (:data:`thesis_lib._limits.FIGURE_LIMIT`). ``as_of`` is the period's end date and
+    ``known_from`` the date the figure became public, where known; unstated, it is
+    ``as_of +`` :data:`REPORTING_LAG` (:meth:`known_on`).
     """
 
     revenue_usd: float = Field(ge=0.0, le=FIGURE_LIMIT)
@@ -178,6 +239,7 @@ class Financials(Model):
     as_of: dt.date
     basis: Literal["reported", "converted", "derived", "estimate"]
     estimated_on: dt.date | None = None
+    known_from: dt.date | None = None
     source: str = Field(min_length=1)
     url: Url | None = None
     note: str | None = None
@@ -190,6 +252,16 @@ class Financials(Model):
                                       {"hint": "write the revenue in US dollars, e.g. 68.3e9"})
         return value
 
+    @model_validator(mode="after")
+    def _check_known(self) -> Financials:
+        check_known_from(self.known_from, self.as_of,
+                         "a figure for a period cannot be public before the period ends")
+        return self
+
+    def known_on(self, lag: dt.timedelta = REPORTING_LAG) -> dt.date:
+        """The date this figure is known from: ``known_from``, else ``as_of + lag``."""
+        return period_known_on(self.known_from, self.as_of, lag)
+
 
 class Company(Model):
     """A company, listed or private, with its exposures to supply-chain layers.
@@ -199,6 +271,14 @@ class Company(Model):
     Revenue shares add up to at most 1 (with :data:`SHARE_TOLERANCE`), and a layer
     appears at most once among the exposures. ``financials`` (optional) gives revenue
     in USD for dollar materiality; ``forward`` holds dated forward-looking figures.
+
+    ``exposures`` and ``financials`` are the current figures. ``exposure_history`` and
+    ``financials_history`` hold earlier periods and superseded (revised) versions, for a
+    screen as of a past date (:meth:`thesis_lib.Universe.known_at`); a layer may appear
+    in the history many times, but never twice for the same period and known date
+    (:meth:`Exposure.known_on`). The shares of one period add up to at most 1 as known
+    on every date: for each period end and each date one of its figures became known,
+    the latest version known by then of each layer's figure for that period.
     """
 
     item_label = ("company", "ticker")
@@ -212,6 +292,71 @@ class Company(Model):
     financials: Financials | None = None
     exposures: tuple[Exposure, ...] = ()
     forward: tuple[Forward, ...] = ()
+    exposure_history: tuple[Exposure, ...] = ()
+    financials_history: tuple[Financials, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_history(self) -> Company:
+        seen: set[tuple[str, dt.date, dt.date]] = {
+            (e.layer, e.as_of, e.known_on()) for e in self.exposures}
+        for i, exposure in enumerate(self.exposure_history):
+            key = (exposure.layer, exposure.as_of, exposure.known_on())
+            if key in seen:
+                raise PydanticCustomError(
+                    "duplicate_history",
+                    "layer '{layer}' has two figures for the period ending {as_of} known "
+                    "on {known}",
+                    {"layer": exposure.layer, "as_of": str(exposure.as_of),
+                     "known": str(key[2]), "field": f"exposure_history[{i}]",
+                     "hint": "keep one of them, or give the revision its own known_from"},
+                )
+            seen.add(key)
+        money: set[tuple[dt.date, dt.date]] = set()
+        if self.financials is not None:
+            money.add((self.financials.as_of, self.financials.known_on()))
+        for i, fin in enumerate(self.financials_history):
+            pair = (fin.as_of, fin.known_on())
+            if pair in money:
+                raise PydanticCustomError(
+                    "duplicate_history",
+                    "two financials for the period ending {as_of} known on {known}",
+                    {"as_of": str(fin.as_of), "known": str(pair[1]),
+                     "field": f"financials_history[{i}]",
+                     "hint": "keep one of them, or give the revision its own known_from"},
+                )
+            money.add(pair)
+        if self.exposure_history:
+            self._check_period_sums()
+        return self
+
+    def _check_period_sums(self) -> None:
+        """Each period's shares add up to at most 1 on every date one of them became known."""
+        by_period: dict[dt.date, list[tuple[int, Exposure]]] = {}
+        for i, exposure in enumerate((*self.exposures, *self.exposure_history)):
+            by_period.setdefault(exposure.as_of, []).append((i, exposure))
+        current = len(self.exposures)
+        for as_of, figures in sorted(by_period.items()):
+            for when in sorted({e.known_on() for _, e in figures}):
+                latest: dict[str, tuple[dt.date, int, Exposure]] = {}
+                for i, e in figures:
+                    known = e.known_on()
+                    if known <= when and (e.layer not in latest
+                                          or known > latest[e.layer][0]):
+                        latest[e.layer] = (known, i, e)
+                total = math.fsum(e.share for _, _, e in latest.values())
+                if total > 1.0 + SHARE_TOLERANCE:
+                    last = max(i for _, i, _ in latest.values())
+                    field = (f"exposures[{last}].share" if last < current
+                             else f"exposure_history[{last - current}].share")
+                    raise PydanticCustomError(
+                        "share_sum",
+                        "revenue shares for the period ending {as_of}, as known on {when}, "
+                        "add up to {total}, more than 1",
+                        {"as_of": str(as_of), "when": str(when), "total": round(total, 6),
+                         "field": field,
+                         "hint": "shares are fractions of total revenue in one period; "
+                                 "lower them so they sum to <= 1"},
+                    )
 
     @model_validator(mode="after")
     def _check_exposures(self) -> Company:

@@ -79,6 +79,12 @@ class Evidence(Model):
                 )
         return self
 
+    def known_on(self, lag: dt.timedelta | None = None) -> dt.date:
+        """The date this claim is known from: its ``date`` (``lag`` does not apply; it is
+        accepted so that every dated figure answers the same call)."""
+        del lag
+        return self.date
+
     @property
     def signed_strength(self) -> float:
         """``strength``, negative when the claim undermines, 0 when it is neutral."""

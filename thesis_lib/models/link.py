@@ -18,7 +18,13 @@ from pydantic_core import PydanticCustomError
 
 from thesis_lib.models._base import Model
 from thesis_lib.models.chain import LayerId
-from thesis_lib.models.company import Ticker, Url
+from thesis_lib.models.company import (
+    REPORTING_LAG,
+    Ticker,
+    Url,
+    check_known_from,
+    period_known_on,
+)
 
 LinkKind = Literal["supplies", "stake"]
 
@@ -38,9 +44,12 @@ class Link(Model):
     For a ``stake``, ``supplier`` is the investor and ``customer`` the investee, and
     ``layer`` the investee's layer. ``revenue_share`` (supplies only) is the share of the
     supplier's total revenue from this customer, where reported; ``amount_usd`` a stake's
-    size or a contract's value.
+    size or a contract's value. ``as_of`` is the date (the period end) the figure refers
+    to and ``known_from`` the date it became public, where known; unstated, it is
+    ``as_of +`` :data:`~thesis_lib.models.REPORTING_LAG` (:meth:`known_on`). Several
+    links with the same :attr:`key` and different ``as_of`` are the history of one link;
+    the latest is the current one (:attr:`thesis_lib.Universe.current_links`).
     """
-
 
     supplier: Ticker
     customer: Ticker
@@ -50,6 +59,7 @@ class Link(Model):
     amount_usd: float | None = Field(default=None, ge=0.0)
     since: dt.date | None = None
     as_of: dt.date
+    known_from: dt.date | None = None
     confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     source: str = Field(min_length=1)
     url: Url | None = None
@@ -74,7 +84,13 @@ class Link(Model):
                 "stake_revenue", "a stake is not revenue: revenue_share does not apply",
                 {"field": "revenue_share", "hint": "give the stake's size as amount_usd"},
             )
+        check_known_from(self.known_from, self.as_of,
+                         "a figure for a period cannot be public before the period ends")
         return self
+
+    def known_on(self, lag: dt.timedelta = REPORTING_LAG) -> dt.date:
+        """The date this link's figure is known from: ``known_from``, else ``as_of + lag``."""
+        return period_known_on(self.known_from, self.as_of, lag)
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -18,7 +18,7 @@ from thesis_lib._suggest import did_you_mean
 from thesis_lib.errors import DataError, Problem, ThesisError
 from thesis_lib.models._base import Model
 from thesis_lib.models.chain import SupplyChain
-from thesis_lib.models.company import Company
+from thesis_lib.models.company import REPORTING_LAG, Company
 from thesis_lib.models.evidence import HALF_LIFE_DAYS, Evidence, claim_weights, support
 from thesis_lib.models.link import Link, Links, walk
 
@@ -57,7 +57,8 @@ class Universe(Model):
 
     @model_validator(mode="after")
     def _check_together(self) -> Universe:
-        companies = [(c.ticker, _located_layers(c.exposures, c.forward)) for c in self.companies]
+        companies = [(c.ticker, _located_layers(c.exposures, c.forward, c.exposure_history))
+                     for c in self.companies]
         problems = _company_problems(companies, set(self.chain.ids))
         tickers = {c.ticker for c in self.companies}
         problems += _link_problems(self.links, tickers, set(self.chain.ids))
@@ -201,10 +202,20 @@ class Universe(Model):
         return frame
 
     # -- company links -------------------------------------------------------------------
+    @property
+    def current_links(self) -> tuple[Link, ...]:
+        """The latest version of each link (one per supplier, customer, layer and kind):
+        :attr:`links` may also hold a link's earlier periods and revisions (its history),
+        which only a screen as of a past date (:meth:`known_at`) reads. What the
+        screening frame, :meth:`suppliers`, :meth:`customers` and :meth:`stakes` use."""
+        if len(self.links) < 2:
+            return self.links
+        return latest_links(self.links)
+
     def links_of(self, ticker: str) -> Links:
         """Every link in which ``ticker`` is the supplier (or investor) or the customer."""
         self.company(ticker)
-        return Links(lk for lk in self.links if ticker in (lk.supplier, lk.customer))
+        return Links(lk for lk in self.current_links if ticker in (lk.supplier, lk.customer))
 
     def suppliers(self, ticker: str, depth: int = 1) -> Links:
         """``supplies`` links into ``ticker`` and, up to ``depth`` steps, into its suppliers.
@@ -221,7 +232,7 @@ class Universe(Model):
     def stakes(self, ticker: str) -> Links:
         """``stake`` links held in ``ticker`` (its investors) and by it (its holdings)."""
         self.company(ticker)
-        return Links(lk for lk in self.links
+        return Links(lk for lk in self.current_links
                      if lk.kind == "stake" and ticker in (lk.supplier, lk.customer))
 
     def link_path(
@@ -233,7 +244,7 @@ class Universe(Model):
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
             raise DataError(f"depth must be a whole number >= 1, got {depth!r}",
                             item=f"universe {self.id!r}", hint="use depth=1 for direct links")
-        return walk(self.links, ticker, down=down, depth=depth, kinds=kinds)
+        return walk(self.current_links, ticker, down=down, depth=depth, kinds=kinds)
 
     # -- conversions ---------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
@@ -350,8 +361,12 @@ def _link_problems(
     links: tuple[Link, ...], tickers: set[str], layers: set[str]
 ) -> list[Problem]:
     problems: list[Problem] = []
-    seen: set[tuple[str, str, str, str]] = set()
+    seen: set[tuple[str, str, str, str, dt.date, dt.date]] = set()
     share_by_supplier: dict[str, float] = {}
+    newest: dict[tuple[str, str, str, str], tuple[dt.date, dt.date]] = {}
+    for link in links:  # a link's earlier versions (its history) do not add up
+        rank = (link.as_of, link.known_on())
+        newest[link.key] = max(rank, newest.get(link.key, rank))
     for i, link in enumerate(links):
         where = f"link #{i + 1} ({link.supplier} -> {link.customer})"
         for name in ("supplier", "customer"):
@@ -362,11 +377,15 @@ def _link_problems(
         if link.layer not in layers:
             problems.append(Problem(f"unknown layer {link.layer!r}", item=where, field="layer",
                                     hint=did_you_mean(link.layer, layers, what="layers")))
-        if link.key in seen:
-            problems.append(Problem("duplicate link (same supplier, customer, layer and kind)",
-                                    item=where, hint="merge the two entries"))
-        seen.add(link.key)
-        if link.revenue_share is not None:
+        dated = (*link.key, link.as_of, link.known_on())
+        if dated in seen:
+            problems.append(Problem(
+                "duplicate link (same supplier, customer, layer, kind, as_of and known date)",
+                item=where, hint="merge the two entries; a link's figure for another period "
+                                 "(or a revision with its own known_from) is its history"))
+        seen.add(dated)
+        if link.revenue_share is not None and newest[link.key] == (link.as_of,
+                                                                    link.known_on()):
             total = share_by_supplier.get(link.supplier, 0.0) + link.revenue_share
             share_by_supplier[link.supplier] = total
             if total > 1.0 + 1e-3:
@@ -375,6 +394,22 @@ def _link_problems(
                     f"{total:.3g}, more than 1", item=where, field="revenue_share",
                     hint="revenue_share is the share of the supplier's total revenue"))
     return problems
+
+
+def latest_links(
+    links: Sequence[Link], *, lag: dt.timedelta = REPORTING_LAG
+) -> tuple[Link, ...]:
+    """The latest of each link (one per :attr:`Link.key`): the one for the latest
+    ``as_of``, equal dates going to the later known date (a revision), in the order the
+    links are declared."""
+    best: dict[tuple[str, str, str, str], tuple[tuple[dt.date, dt.date], int]] = {}
+    for i, link in enumerate(links):
+        rank = (link.as_of, link.known_on(lag))
+        held = best.get(link.key)
+        if held is None or rank > held[0]:
+            best[link.key] = (rank, i)
+    keep = {i for _, i in best.values()}
+    return tuple(link for i, link in enumerate(links) if i in keep)
 
 
 def _evidence_problems(
@@ -403,9 +438,12 @@ def _evidence_problems(
     return problems
 
 
-def _located_layers(exposures: Sequence[Any], forward: Sequence[Any]) -> list[tuple[str, Any]]:
+def _located_layers(
+    exposures: Sequence[Any], forward: Sequence[Any], history: Sequence[Any] = ()
+) -> list[tuple[str, Any]]:
     located = [(f"exposures[{i}].layer", e.layer) for i, e in enumerate(exposures)]
     located += [(f"forward[{i}].layer", f.layer) for i, f in enumerate(forward)]
+    located += [(f"exposure_history[{i}].layer", e.layer) for i, e in enumerate(history)]
     return located
 
 
@@ -445,12 +483,13 @@ def _raw_problems(data: Mapping[str, Any]) -> list[Problem]:
     companies: list[tuple[Any, list[tuple[str, Any]]]] = []
     for raw in rows("companies"):
         if isinstance(raw, Company):
-            companies.append((raw.ticker, _located_layers(raw.exposures, raw.forward)))
+            companies.append((raw.ticker, _located_layers(raw.exposures, raw.forward,
+                                                          raw.exposure_history)))
             continue
         if not isinstance(raw, Mapping) or not isinstance(raw.get("ticker"), str):
             continue
         located: list[tuple[str, Any]] = []
-        for name in ("exposures", "forward"):
+        for name in ("exposures", "forward", "exposure_history"):
             items = raw.get(name, ())
             for i, item in enumerate(items if isinstance(items, list | tuple) else ()):
                 layer = item.get("layer") if isinstance(item, Mapping) else \
