@@ -294,6 +294,8 @@ class Universe(Model):
         date it was known). Dates are sorted and given once each; the frame of each date
         is :meth:`to_frame`'s, indexed by ``date`` (month-end Timestamps as given) and
         ``ticker``."""
+        import pandas as pd
+
         if isinstance(dates, str | dt.date):
             raise DataError("dates must be several dates, not one", item=f"universe {self.id!r}",
                             field="dates", hint="e.g. pd.date_range('2025-01-31', "
