@@ -36,10 +36,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_engine import RULES, build_frame, build_pack  # noqa: E402
+from bench_engine import RULES, build_frame, build_pack
 
-import thesis_lib as tl  # noqa: E402
-from thesis_lib.sql import compile_pack, connect  # noqa: E402
+import thesis_lib as tl
+from thesis_lib.sql import compile_pack, connect
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -110,7 +110,8 @@ def write_big(path: Path, rows: int, names: int) -> None:
         "round(exp(18 + random() * 10), -6) AS market_cap_usd",
         "CASE WHEN random() < 0.05 THEN NULL ELSE round(exp(10 + random() * 10), -3) END "
         "AS adv_usd",
-        "round(random() * 0.3 - 0.14, 3) AS return_1m", "round(random() * 0.6 - 0.27, 3) AS return_3m",
+        "round(random() * 0.3 - 0.14, 3) AS return_1m",
+        "round(random() * 0.6 - 0.27, 3) AS return_3m",
         "random() > 0.02 AS listed",
         "(['US', 'KR', 'TW', 'JP', 'DE', 'FR'])[1 + (i % 6)] AS country",
         f"({[str(x) for x in layers]})[1 + ((i // 7) % {len(layers)})] AS primary_layer",
@@ -141,8 +142,8 @@ def child_big(path: str, out: str, memory_limit: str, temp: str) -> None:
 
 
 def part_two(args: argparse.Namespace, workdir: Path) -> None:
-    rows = args.big_rows
-    names = max(1, rows // args.months)
+    names = max(1, args.big_rows // args.months)
+    rows = names * args.months
     path = workdir / "panel.parquet"
     print(f"\n2. Parquet panel of {rows:,} rows ({names:,} names x {args.months} months), "
           "screened by DuckDB from the file")

@@ -14,6 +14,7 @@ from thesis_lib.errors import (
     BasketError,
     ChainError,
     DataError,
+    EngineUnavailableError,
     EvaluationError,
     ExpressionError,
     HypothesisUnavailableError,
@@ -94,7 +95,8 @@ _LAZY: dict[str, str] = {
 }
 _SUBMODULES = frozenset({
     "basket", "cli", "errors", "evaluate", "frame", "loading", "market", "models",
-    "pipeline", "plots", "provenance", "report", "rules", "scenarios", "testing", "watch",
+    "pipeline", "plots", "provenance", "report", "rules", "scenarios", "sql", "testing",
+    "watch",
 })
 
 if TYPE_CHECKING:
@@ -164,6 +166,7 @@ __all__ = [
     "ChainError",
     "Company",
     "DataError",
+    "EngineUnavailableError",
     "EvaluationError",
     "Evidence",
     "Expectation",

@@ -417,9 +417,12 @@ def _assemble(pack: RulePack, builder: _Builder, values: Sequence[_Ref], *, tabl
         score = f"({score} + {c})"
     out_codes = f"({EXCLUDED}, {FAILED})"
     excluded = " OR ".join(f"{s} IN {out_codes}" for s in statuses) or "FALSE"
-    reasons = ", ".join(f"CASE WHEN {s} IN {out_codes} THEN {text(r.id)} END"
-                        for s, r in zip(statuses, pack.rules, strict=True))
-    excluded_by = f"NULLIF(CONCAT_WS(', ', {reasons}), '')" if reasons else "CAST(NULL AS VARCHAR)"
+    # ", id" for each rule that excluded the row, joined, without the first ", ": plain
+    # concatenation, because CONCAT_WS skips NULLs in some dialects and not in others.
+    reasons = " || ".join(f"CASE WHEN {s} IN {out_codes} THEN {text(', ' + r.id)} ELSE '' END"
+                          for s, r in zip(statuses, pack.rules, strict=True))
+    excluded_by = (f"NULLIF(SUBSTRING({reasons}, 3), '')" if reasons
+                   else "CAST(NULL AS VARCHAR)")
     ctes.append(f"scored AS (SELECT *, {score} AS {quote('score')}, NOT ({excluded}) AS "
                 f"{quote('passed')}, {excluded_by} AS {quote('excluded_by')} FROM rules)")
     # The rank key of thesis_lib.rules.screen.rank_key: the score rounded to 12 decimals
