@@ -18,11 +18,11 @@ def test_a_missing_extra_is_a_typed_error_with_the_install_command(
     monkeypatch.setitem(sys.modules, module, None)  # "import duckdb" now fails
     sql = compile_pack(tl.load_pack()).sql  # compiling needs neither
     assert sql.startswith("WITH")
+    universe = tl.load_universe()
+    run = ((lambda: tl.screen(universe, engine="duckdb")) if module == "duckdb"
+           else (lambda: to_dialect(sql, "spark")))
     with pytest.raises(EngineUnavailableError) as raised:
-        if module == "duckdb":
-            tl.screen(tl.load_universe(), engine="duckdb")
-        else:
-            to_dialect(sql, "spark")
+        run()
     error = raised.value
     assert isinstance(error, ModuleNotFoundError) and error.name == module
     assert 'thesis-lib[sql]' in (error.problems[0].hint or "")

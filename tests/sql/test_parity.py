@@ -33,13 +33,20 @@ def assert_same_screen(frame: pd.DataFrame, pack: RulePack) -> None:
             tl.screen(frame, pack, engine="duckdb")
         assert str(raised.value) == message
         return
-    got = tl.screen(frame, pack, engine="duckdb")
+    assert_same_answer(frame, pack, expected, by=None)
+
+
+def assert_same_answer(data: pd.DataFrame, pack: RulePack, expected: tl.ScreenResult
+                       | tl.PanelResult, *, by: str | None) -> None:
+    """DuckDB's result arrays equal numpy's, and so do the query's own score, rank,
+    passed and excluded_by columns (not only what the result makes of its arrays)."""
+    got = tl.screen(data, pack, engine="duckdb")
+    assert type(got) is type(expected)
     np.testing.assert_array_equal(got.status, expected.status)
     np.testing.assert_array_equal(got.excluded_mask, expected.excluded_mask)
     np.testing.assert_allclose(got.contribution_matrix, expected.contribution_matrix,
                                rtol=1e-9, atol=1e-9)
-    # The query's own score and rank columns, not only what ScreenResult makes of them.
-    *_, table = score_frame_duckdb(frame, pack)
+    *_, table = score_frame_duckdb(expected.frame, pack, by=by)
     want = expected.scores
     table = table.reindex(want.index)
     np.testing.assert_allclose(table["score"].to_numpy(float), want["score"].to_numpy(float),
@@ -94,16 +101,5 @@ def test_rank_keys_round_halves_to_even_as_numpy() -> None:
 def test_duckdb_equals_numpy_on_random_panels(panel: pd.DataFrame, pack: RulePack) -> None:
     """Per date: cross-sectional functions, ranks and gates, as the numpy engine's panel."""
     expected = tl.screen(panel, pack)
-    got = tl.screen(panel, pack, engine="duckdb")
-    assert isinstance(got, tl.PanelResult) and isinstance(expected, tl.PanelResult)
-    np.testing.assert_array_equal(got.status, expected.status)
-    np.testing.assert_array_equal(got.excluded_mask, expected.excluded_mask)
-    np.testing.assert_allclose(got.contribution_matrix, expected.contribution_matrix,
-                               rtol=1e-9, atol=1e-9)
-    *_, table = score_frame_duckdb(expected.frame, pack, by="date")
-    want = expected.scores
-    table = table.reindex(want.index)
-    np.testing.assert_allclose(table["score"].to_numpy(float), want["score"].to_numpy(float),
-                               rtol=1e-9, atol=1e-9)
-    assert table["rank"].astype("Int64").tolist() == want["rank"].tolist()
-    assert table["passed"].tolist() == want["passed"].tolist()
+    assert isinstance(expected, tl.PanelResult)
+    assert_same_answer(panel, pack, expected, by="date")
