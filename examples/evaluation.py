@@ -46,6 +46,12 @@ priced = [t for t in result.scores.index if t in set(prices["ticker"])]
 monthly = forward_returns(prices, horizon=21, tickers=priced)
 print(rank_ic(result, monthly))
 
+# 3b. ... with no look-ahead: each window's scores use only the figures public on the
+#     day it starts (a panel of what was known at each start date; step 3 used today's).
+panel = tl.screen(universe.panel(monthly.index), pack)
+print(panel)
+print(rank_ic(panel, monthly))
+
 # 4. Does the ranking rest on one fragile weight?
 print(rank_stability(pack, universe, noise=0.1, n=200, seed=7, top=10))
 
