@@ -9,12 +9,18 @@ from thesis_lib.cli._output import Output
 
 
 def sql_command(args: argparse.Namespace) -> Output:
+    from thesis_lib.errors import EngineUnavailableError
     from thesis_lib.rules import load_pack
     from thesis_lib.sql import compile_pack, to_dialect
 
     pack = load_pack(args.pack)
     compiled = compile_pack(pack, table=args.table, by=args.by)
-    query = to_dialect(compiled.sql, args.dialect, pretty=not args.compact)
+    try:
+        query = to_dialect(compiled.sql, args.dialect, pretty=not args.compact)
+    except EngineUnavailableError:
+        if args.dialect != "duckdb":
+            raise
+        query = compiled.sql  # DuckDB's own dialect: printed as compiled, one line a stage
     if args.format == "json":
         return Output(json.dumps({"pack": pack.id, "version": pack.version,
                                   "dialect": args.dialect, "table": args.table, "by": args.by,
