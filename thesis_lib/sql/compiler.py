@@ -124,9 +124,7 @@ def compile_pack(
     absent = frozenset(needed - set(columns)) if columns is not None else frozenset()
     builder = _Builder(by)
     values = [builder.ref(pack.expression(rule.id).tree) for rule in pack.rules]
-    for name in sorted(needed):
-        builder.column_source(name, absent)
-    sql = _assemble(pack, builder, values, table=table, ticker=ticker)
+    sql = _assemble(pack, builder, values, table=table, ticker=ticker, absent=absent)
     rules = pack.rules
     return CompiledPack(
         pack=pack, sql=sql, table=table, by=by, absent=absent,
@@ -187,7 +185,7 @@ class _Builder:
 
     def __init__(self, by: str | None) -> None:
         self.by = by
-        self.sources: dict[str, str] = {}  # s0 column -> its expression over the table
+        self.read: dict[str, bool] = {}  # table column -> is it text, in first-read order
         self.stages: list[list[tuple[str, str]]] = []  # stage k (1-based) -> [(name, sql)]
         self.uses: dict[str, set[str]] = {}  # stage column -> the columns it reads
         self.known: dict[Node, _Ref] = {}
@@ -203,22 +201,19 @@ class _Builder:
         self.uses[name] = {r.name for r in reads if r.name is not None}
         return _Ref(quote(name), level, name)
 
-    def column_source(self, name: str, absent: Collection[str]) -> None:
-        """Where s0 reads ``name`` from (missing everywhere when the table lacks it)."""
-        key = self._column_key(name)
-        if key not in self.sources:
-            return
-        text_kind = self.sources[key] == "text"
-        if name in absent:
-            self.sources[key] = "CAST(NULL AS VARCHAR)" if text_kind else number(math.nan)
-        elif text_kind:
-            self.sources[key] = f"CAST({quote(name)} AS VARCHAR)"
-        else:
-            self.sources[key] = _finite(f"CAST({quote(name)} AS DOUBLE)")
-
-    @staticmethod
-    def _column_key(name: str) -> str:
-        return f"_c:{name}"
+    def sources(self, absent: Collection[str]) -> dict[str, str]:
+        """The first stage's columns: each table column read, cast to DOUBLE (finite or
+        NULL) or VARCHAR, or missing everywhere when the table lacks it."""
+        out = {}
+        for name, is_text in self.read.items():
+            if name in absent:
+                source = "CAST(NULL AS VARCHAR)" if is_text else number(math.nan)
+            elif is_text:
+                source = f"CAST({quote(name)} AS VARCHAR)"
+            else:
+                source = _finite(f"CAST({quote(name)} AS DOUBLE)")
+            out[_column_key(name)] = source
+        return out
 
     @property
     def partition(self) -> str:
@@ -233,8 +228,8 @@ class _Builder:
         return found
 
     def _read(self, name: str, *, is_text: bool) -> _Ref:
-        key = self._column_key(name)
-        self.sources.setdefault(key, "text" if is_text else "num")
+        self.read.setdefault(name, is_text)
+        key = _column_key(name)
         return _Ref(quote(key), 0, key)
 
     def _build(self, node: Node) -> _Ref:
@@ -360,12 +355,18 @@ class _Builder:
 # the query
 
 
+def _column_key(name: str) -> str:
+    """The first stage's name for a table column (never clashes with a stage column)."""
+    return f"_c:{name}"
+
+
 def _assemble(pack: RulePack, builder: _Builder, values: Sequence[_Ref], *, table: str,
-              ticker: str) -> str:
+              ticker: str, absent: Collection[str]) -> str:
     by = builder.by
+    sources = builder.sources(absent)
     keys = ([quote(by)] if by is not None else []) + [f"{quote(ticker)} AS {quote('ticker')}"]
     first = ", ".join(keys + [f"{source} AS {quote(name)}"
-                              for name, source in builder.sources.items()])
+                              for name, source in sources.items()])
     ctes = [f"s0 AS (SELECT {first} FROM {table})"]
     # Each stage carries on only the columns a later stage still reads (the window
     # functions of a stage hold every column they are given, so fewer is faster).
@@ -377,7 +378,7 @@ def _assemble(pack: RulePack, builder: _Builder, values: Sequence[_Ref], *, tabl
                 last_use[used] = max(last_use.get(used, 0), k)
     carried = [quote(by)] if by is not None else []
     carried.append(quote("ticker"))
-    defined = list(builder.sources)
+    defined = list(sources)
     for k, stage in enumerate(builder.stages, start=1):
         live = [quote(name) for name in defined if last_use.get(name, 0) > k]
         columns = [f"{sql} AS {quote(name)}" for name, sql in stage]
