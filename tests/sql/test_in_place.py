@@ -133,3 +133,10 @@ def test_absent_columns_are_missing_as_in_numpy() -> None:
     con.register("t", frame.reset_index())
     compiled = tl.screen("t", engine="duckdb", connection=con).compiled
     assert compiled.absent == frozenset({"evidence_support", "pe_forward"})
+
+
+def test_a_frame_column_named_ticker_does_not_clash_with_the_index() -> None:
+    frame = tl.load_universe().to_frame()
+    frame["ticker"] = frame.index
+    pd.testing.assert_frame_equal(tl.screen(frame, engine="duckdb").scores,
+                                  tl.screen(frame).scores)

@@ -68,7 +68,8 @@ def score_frame_duckdb(frame: pd.DataFrame, pack: RulePack, *, by: str | None = 
     is the query's own output (score, rank, passed, ... by row).
     """
     con = connection if connection is not None else connect()
-    flat = frame.reset_index()
+    # A column named like an index level would clash with it (and no rule reads it).
+    flat = frame.drop(columns=[c for c in frame.index.names if c in frame.columns]).reset_index()
     compiled = compile_pack(pack, table=quote(_FRAME_VIEW), by=by, columns=list(flat.columns))
     con.register(_FRAME_VIEW, flat)
     try:
