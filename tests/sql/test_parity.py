@@ -103,3 +103,30 @@ def test_duckdb_equals_numpy_on_random_panels(panel: pd.DataFrame, pack: RulePac
     expected = tl.screen(panel, pack)
     assert isinstance(expected, tl.PanelResult)
     assert_same_answer(panel, pack, expected, by="date")
+
+
+@settings(deadline=None)
+@given(panels(), packs())
+def test_a_duckdb_table_screened_in_place_equals_numpy(panel: pd.DataFrame,
+                                                       pack: RulePack) -> None:
+    """The same random panels, as a table inside DuckDB (not a pandas frame), screened in
+    place: the lazy answer's rows equal the numpy engine's, date by date."""
+    import duckdb
+
+    expected = tl.screen(panel, pack)
+    assert isinstance(expected, tl.PanelResult)
+    con = duckdb.connect()
+    con.register("incoming", panel.reset_index())
+    con.execute("CREATE TABLE panel AS SELECT * FROM incoming")
+    con.unregister("incoming")
+    answer = tl.screen("panel", pack, engine="duckdb", connection=con, by="date").fetch()
+    answer["date"] = pd.to_datetime(answer["date"])
+    answer = answer.set_index(["date", "ticker"]).reindex(expected.scores.index)
+    want = expected.scores
+    np.testing.assert_allclose(answer["score"].to_numpy(float), want["score"].to_numpy(float),
+                               rtol=1e-9, atol=1e-9)
+    assert answer["rank"].astype("Int64").tolist() == want["rank"].tolist()
+    assert answer["passed"].tolist() == want["passed"].tolist()
+    status = answer[[f"status:{r.id}" for r in pack.rules]].to_numpy(dtype=np.int64)
+    order = expected.frame.index.get_indexer(want.index)
+    np.testing.assert_array_equal(status, expected.status[order])
