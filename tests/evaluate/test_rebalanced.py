@@ -181,6 +181,24 @@ def test_a_weekend_panel_date_buys_at_the_next_session() -> None:
         pytest.approx(t05.iloc[-1] / t05.loc["2026-02-02"] - 1)
 
 
+def test_the_old_basket_is_held_until_the_session_the_new_one_is_bought() -> None:
+    # A Saturday close of K (in no basket) makes 01-31 a session of the price table, but
+    # the new basket (T05) and the benchmark first trade on Monday 02-02: T01 is held to
+    # Monday's close and earns its Monday rise.
+    prices = pd.DataFrame(100.0, index=SESSIONS, columns=[*TICKERS, "B"])
+    prices.loc["2026-02-02":, "T01"] = 110.0
+    prices.loc[pd.Timestamp("2026-01-31"), "K"] = 5.0
+    prices = prices.sort_index()
+    panel = panel_of({"2026-01-05": [5, 6, 4, 3, 2, 1], "2026-01-31": [1, 2, 3, 4, 5, 6]})
+    perf = basket_performance(panel, prices, since="2026-01-05", top=1, benchmark="B",
+                              universe=["T05"], currency="local")
+    assert perf.periods["start"].tolist() == [pd.Timestamp("2026-01-05"),
+                                              pd.Timestamp("2026-02-02")]
+    assert perf.periods.at[1, "end"] == pd.Timestamp("2026-02-02")
+    assert perf.periods.at[1, "basket_return"] == pytest.approx(0.10)
+    assert perf.summary.at["basket", "cumulative_return"] == pytest.approx(0.10)
+
+
 def test_panel_dates_after_until_or_past_the_prices_are_left_out() -> None:
     prices = random_prices()
     scores = {"2026-01-05": [6, 5, 4, 3, 2, 1], "2026-02-02": [1, 2, 3, 4, 5, 6],
@@ -216,7 +234,7 @@ def test_a_period_that_fails_names_its_panel_date() -> None:
     prices = random_prices()
     with pytest.raises(EvaluationError, match="benchmark 'ZZZ'") as info:
         basket_performance(panel, prices, since="2026-01-05", benchmark="ZZZ")
-    assert "period 1" in str(info.value) and "2026-01-05" in str(info.value)
+    assert "the basket of panel date" in str(info.value)
     # every name but the benchmark stops trading in January
     prices.loc["2026-01-20":, TICKERS] = np.nan
     with pytest.raises(EvaluationError, match="no basket name has prices") as info:

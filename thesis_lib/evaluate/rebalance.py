@@ -28,20 +28,25 @@ def rebalanced(panel: PanelResult, prices: pd.DataFrame, start: pd.Timestamp,
     """The rebalanced basket of :func:`~thesis_lib.evaluate.basket_performance` for a
     panel (``start``/``end``: ``since``/``until`` as checked timestamps)."""
     schedule = _schedule(panel, price_table(prices), start, end)
+    # Last period first: each period is held to the session the next one starts on (its
+    # first session on or after its panel date), so no session between them is lost.
     runs: list[BasketPerformance] = []
-    for k, (day, buy) in enumerate(schedule):
-        stop = schedule[k + 1][1] if k + 1 < len(schedule) else end
+    stop = end
+    for k in range(len(schedule) - 1, -1, -1):
+        day, buy = schedule[k]
         try:
-            runs.append(basket_performance(
+            run = basket_performance(
                 panel.at(day), prices, since=buy, until=stop, benchmark=opts.benchmark,
                 top=opts.top, weighting=opts.weighting, universe=opts.universe,
                 max_fill=opts.max_fill, unpriced=opts.unpriced,
                 periods_per_year=opts.periods_per_year, currency=opts.currency,
-                currencies=opts.currencies, fx=opts.fx))
+                currencies=opts.currencies, fx=opts.fx)
         except EvaluationError as error:
             where = f"period {k + 1}: the basket of panel date {day:%Y-%m-%d}"
             raise type(error)([replace(p, item=f"{p.item}, {where}" if p.item else where)
                                for p in error.problems]) from None
+        runs.insert(0, run)
+        stop = run.start
     return _chain(schedule, runs, start, opts)
 
 
