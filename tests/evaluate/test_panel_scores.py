@@ -9,6 +9,7 @@ import pytest
 import thesis_lib as tl
 from thesis_lib import EvaluationError, PanelResult, RulePack
 from thesis_lib.evaluate import (
+    RebalancedPerformance,
     basket_performance,
     factor_turnover,
     quantile_returns,
@@ -106,10 +107,14 @@ def test_factor_turnover_takes_a_panel_result(panel_result: PanelResult) -> None
     pd.testing.assert_frame_equal(got.top, want.top)
 
 
-def test_one_cross_section_functions_refuse_a_panel_result(
-        panel_result: PanelResult) -> None:
+def test_basket_performance_rebalances_a_panel_result(panel_result: PanelResult) -> None:
+    # Prices end before the panel's second date: one period, the first date's basket.
     prices = pd.DataFrame({"T00": [1.0, 2.0], "NVDA": [1.0, 1.0]},
                           index=pd.DatetimeIndex(["2026-01-05", "2026-01-06"]))
-    with pytest.raises(EvaluationError, match="several dates") as caught:
-        basket_performance(panel_result, prices, since="2026-01-05")
-    assert "at(date)" in str(caught.value)
+    perf = basket_performance(panel_result, prices, since="2026-01-05", top=len(TICKERS),
+                              currency="local")
+    assert isinstance(perf, RebalancedPerformance)
+    assert perf.periods["panel_date"].tolist() == [pd.Timestamp("2026-01-05")]
+    assert perf.periods["tickers"].tolist() == ["T00"]
+    with pytest.raises(EvaluationError, match="no panel date on or before since"):
+        basket_performance(panel_result, prices, since="2026-01-02")

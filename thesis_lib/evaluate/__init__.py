@@ -6,6 +6,7 @@
     rank_ic(result, forward_returns)           # Spearman IC, CI, t-stat, IR, hit rate
     quantile_returns(result, forward_returns)  # mean return per score quintile, spread + CI
     basket_performance(result, prices, since="2026-05-07", benchmark="NVDA", top=10)
+    basket_performance(panel_result, prices, since=...)  # rebalanced at each panel date
     rank_stability(pack, universe, noise=0.1, n=200, seed=0)
     factor_turnover(score_panel, quantiles=5, periods=(1, 5, 21))  # how fast ranks change
 
@@ -47,6 +48,7 @@ from thesis_lib.evaluate.results import (
     ICResult,
     PriceAlignment,
     QuantileResult,
+    RebalancedPerformance,
     StabilityResult,
     TurnoverResult,
 )
@@ -67,6 +69,7 @@ __all__ = [
     "PerformanceOptions",
     "PriceAlignment",
     "QuantileResult",
+    "RebalancedPerformance",
     "StabilityResult",
     "TurnoverResult",
     "basket_performance",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, overload, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from thesis_lib.evaluate.prices import (
     check_max_fill,
     price_table,
 )
-from thesis_lib.evaluate.results import BasketPerformance, PriceAlignment
+from thesis_lib.evaluate.results import BasketPerformance, PriceAlignment, RebalancedPerformance
 from thesis_lib.rules.panel import PanelResult
 from thesis_lib.rules.screen import ScreenResult
 
@@ -47,6 +47,27 @@ class HasWeights(Protocol):
     def weights(self) -> pd.Series: ...
 
 
+@overload
+def basket_performance(
+    basket: PanelResult,
+    prices: pd.DataFrame,
+    *,
+    since: dt.date | str | pd.Timestamp,
+    until: dt.date | str | pd.Timestamp | None = None,
+    benchmark: str | Sequence[str] = "NVDA",
+    top: int | None = None,
+    weighting: Weighting = "equal",
+    universe: Sequence[str] | None = None,
+    max_fill: int = DEFAULT_MAX_FILL,
+    unpriced: Literal["skip", "error"] = "skip",
+    periods_per_year: int = 252,
+    currency: Currency = "USD",
+    currencies: Currencies | None = None,
+    fx: FxSource | None = None,
+) -> RebalancedPerformance: ...
+
+
+@overload
 def basket_performance(
     basket: ScreenResult | pd.Series | HasWeights,
     prices: pd.DataFrame,
@@ -63,7 +84,26 @@ def basket_performance(
     currency: Currency = "USD",
     currencies: Currencies | None = None,
     fx: FxSource | None = None,
-) -> BasketPerformance:
+) -> BasketPerformance: ...
+
+
+def basket_performance(
+    basket: ScreenResult | PanelResult | pd.Series | HasWeights,
+    prices: pd.DataFrame,
+    *,
+    since: dt.date | str | pd.Timestamp,
+    until: dt.date | str | pd.Timestamp | None = None,
+    benchmark: str | Sequence[str] = "NVDA",
+    top: int | None = None,
+    weighting: Weighting = "equal",
+    universe: Sequence[str] | None = None,
+    max_fill: int = DEFAULT_MAX_FILL,
+    unpriced: Literal["skip", "error"] = "skip",
+    periods_per_year: int = 252,
+    currency: Currency = "USD",
+    currencies: Currencies | None = None,
+    fx: FxSource | None = None,
+) -> BasketPerformance | RebalancedPerformance:
     """Performance of a basket since ``since`` against a benchmark and an equal-weight universe.
 
     ``basket`` is a :class:`~thesis_lib.ScreenResult` (its ``top`` ranked companies, 10 by
@@ -97,6 +137,18 @@ def basket_performance(
     reported in :attr:`BasketPerformance.alignment`.
 
     Significance: a one-sample t-test of the daily excess returns against zero.
+
+    A :class:`~thesis_lib.rules.panel.PanelResult` (scores that change over time) gives a
+    basket rebalanced at each panel date, with no look-ahead: a
+    :class:`RebalancedPerformance`. The first period holds the basket of the latest panel
+    date on or before ``since`` (none is an :class:`EvaluationError`), bought at
+    ``since``; each later panel date ``d`` before ``until`` starts a period that holds
+    the top of ``basket.at(d)`` (the same ``top`` and ``weighting``), bought at the first
+    close on or after ``d``, the previous basket sold at that same close. Panel dates
+    past the last price are left out, and of panel dates before the same close the
+    latest counts. Each period is run as above (its prices, FX, alignment and skipped
+    names; the universe is that date's ranked names unless ``universe`` is given), and
+    the periods' value paths are multiplied: each starts from the previous one's end.
     """
     opts = PerformanceOptions(until=until, benchmark=benchmark, top=top, weighting=weighting,
                               universe=universe, max_fill=max_fill, unpriced=unpriced,
@@ -107,6 +159,10 @@ def basket_performance(
     end = None if until is None else as_timestamp(until, field="until")
     if end is not None and end <= start:
         raise EvaluationError("'until' is not after 'since'", field="until")
+    if isinstance(basket, PanelResult):
+        from thesis_lib.evaluate.rebalance import rebalanced  # it runs this per period
+
+        return rebalanced(basket, prices, start, end, opts)
     cands = _candidates(basket, table, opts)
     everyone = list(dict.fromkeys([*cands.names, *cands.bench, *cands.pool]))
     convert = conversion(prices, table, everyone, currency=opts.currency,
@@ -184,11 +240,6 @@ class _Path:
 
 def _candidates(basket: ScreenResult | pd.Series | HasWeights, table: pd.DataFrame,
                 opts: PerformanceOptions) -> _Candidates:
-    if isinstance(basket, PanelResult):
-        raise EvaluationError(
-            "a PanelResult ranks several dates; basket performance holds one basket "
-            "bought once", field="basket",
-            hint="pass one date's screen: panel.at(date)")
     result = basket if isinstance(basket, ScreenResult) else None
     ranked = None
     wanted: dict[str, float] = {}

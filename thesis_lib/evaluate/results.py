@@ -406,6 +406,144 @@ class BasketPerformance:
 
 
 @dataclass(frozen=True)
+class RebalancedPerformance:
+    """A basket rebalanced at each date of a panel of scores, against the benchmark and an
+    equal-weight universe, in :attr:`currency`.
+
+    Period ``k`` holds the top names of the panel's screen of date ``d_k`` (the first
+    period's: the latest panel date on or before ``since``), bought at the first close on
+    or after ``d_k`` and held to the first close on or after ``d_{k+1}`` (the last one to
+    ``until`` or the last price); no costs. Each period is an ordinary single-basket run
+    (:attr:`period_results`, each a :class:`BasketPerformance`), and the value paths are
+    chained: each period starts from the previous period's end value.
+
+    - :attr:`summary` (also :meth:`to_frame`): rows ``basket``, ``benchmark``,
+      ``universe``, as :attr:`BasketPerformance.summary` (``names``: every name held or
+      in the universe in some period) with ``annualised_return`` (compounded over
+      ``periods_per_year`` sessions a year) after ``cumulative_return``; the t-test is the
+      same one on the chained daily returns;
+    - :attr:`values`: date x (basket, benchmark, universe), growth of 1 from the start;
+    - :attr:`periods`: one row per period (1, 2, ...): ``panel_date`` (whose scores
+      chose the basket), ``start``, ``end``, ``sessions``, ``names`` and ``tickers`` held,
+      ``basket_return``, ``benchmark_return``, ``universe_return``, ``turnover`` (half the
+      sum of the absolute weight changes from the previous period's basket as bought; NaN
+      for the first period); the returns of the periods multiply to the cumulative ones;
+    - :attr:`holdings`: one row per period and name held: ``period``, ``panel_date``,
+      ``start``, ``ticker``, then the columns of :attr:`BasketPerformance.holdings`
+      (``weight``, ``return``, ``contribution``, ...);
+    - :attr:`skipped`: ranked names passed over for lack of prices, with the ``period``
+      and ``panel_date``.
+    """
+
+    summary: pd.DataFrame
+    values: pd.DataFrame
+    periods: pd.DataFrame
+    holdings: pd.DataFrame
+    skipped: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+    since: pd.Timestamp
+    benchmark: str
+    weighting: str
+    top: int
+    test: str
+    currency: str = "local"
+    """``"USD"`` or ``"local"``: the currency every return is in."""
+    returns_in: str = "local-currency returns"
+    """The report's phrase for it, naming the FX series any period used."""
+    period_results: tuple[BasketPerformance, ...] = field(repr=False, default=())
+    """Each period's own run: its prices, alignment and currencies."""
+
+    @property
+    def n_sessions(self) -> int:
+        """Sessions after the start (daily returns) over all periods."""
+        return max(len(self.values) - 1, 0)
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.periods)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.summary.copy()
+
+    def to_text(self) -> str:
+        s = self.summary
+        lines = [f"since {self.since:%Y-%m-%d}: {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}, "
+                 f"{self.n_sessions} sessions, {self.n_periods} period(s) rebalanced at the "
+                 f"panel's dates, top {self.top}, {self.weighting} weights, {self.returns_in}"]
+        for key, row in s.iterrows():
+            line = (f"  {key:<9} {row['label']:<32.32} {_fmt(row['cumulative_return'], '+8.2%')}"
+                    f" ({_fmt(row['annualised_return'], '+.1%')} a year)  vol "
+                    f"{_fmt(row['volatility'], '6.1%')}  max dd "
+                    f"{_fmt(row['max_drawdown'], '+7.2%')}")
+            if key != "basket":
+                line += (f"  excess {_fmt(row['excess_return'], '+.2%')}, hit "
+                         f"{_fmt(row['hit_rate'], '.0%')}, t {_fmt(row['t_stat'], '+.2f')}, "
+                         f"p {_fmt(row['p_value'], '.3f')}")
+            lines.append(line)
+        lines.append(f"  test: {self.test}")
+        lines.append("  periods (scores of / held from / to: names, basket, benchmark, "
+                     "universe, turnover):")
+        for k, row in self.periods.iterrows():
+            lines.append(
+                f"  {k:>3} {row['panel_date']:%Y-%m-%d} {row['start']:%Y-%m-%d} "
+                f"{row['end']:%Y-%m-%d}: {int(row['names'])} names, "
+                f"{_fmt(row['basket_return'], '+.2%')}, "
+                f"{_fmt(row['benchmark_return'], '+.2%')}, "
+                f"{_fmt(row['universe_return'], '+.2%')}, "
+                f"turnover {_fmt(row['turnover'], '.0%')}")
+        if len(self.skipped):
+            reasons = self.skipped["reason"].astype("str")
+            no_fx = reasons.str.startswith("no US-dollar price")
+            for label, mask in (("no prices", ~no_fx), ("no FX to US dollars", no_fx)):
+                times = self.skipped.loc[mask.to_numpy(), "ticker"].astype("str").value_counts(
+                    sort=False)
+                if len(times):
+                    lines.append(f"  skipped ({label}): " + ", ".join(
+                        f"{t} ({n} period(s))" for t, n in times.items()))
+        filled = sum(len(r.alignment.filled) for r in self.period_results)
+        dropped = sum(len(r.alignment.dropped_dates) for r in self.period_results)
+        if self.period_results:
+            lines.append(f"  calendar alignment: forward-fill gaps of at most "
+                         f"{self.period_results[0].alignment.max_fill} session(s); "
+                         f"{filled} cell(s) filled, {dropped} date(s) dropped over the periods")
+        return plain_lines("\n".join(lines))
+
+    __str__ = to_text
+
+    def __repr__(self) -> str:
+        excess = self.summary.loc["benchmark", "excess_return"]
+        return (f"<RebalancedPerformance periods={self.n_periods} "
+                f"since={self.since:%Y-%m-%d} currency={self.currency} "
+                f"excess_vs_{self.benchmark}={excess:.4f}>")
+
+    def _repr_html_(self) -> str:
+        returns = ["cumulative_return", "annualised_return", "excess_return"]
+        period_returns = ["basket_return", "benchmark_return", "universe_return"]
+        held = ["local_return", "return", "contribution"]
+        periods = self.periods.copy()
+        for column in ("panel_date", "start", "end"):
+            periods[column] = [f"{d:%Y-%m-%d}" for d in periods[column]]
+        holdings = self.holdings.copy()
+        for column in ("panel_date", "start"):
+            holdings[column] = [f"{d:%Y-%m-%d}" for d in holdings[column]]
+        return one_style(
+            lines_html(self.to_text().splitlines()),
+            table_html(self.summary.drop(columns=["label"]), bars=returns,
+                       percent=[*returns, "volatility", "max_drawdown", "hit_rate"],
+                       signed=[*returns, "t_stat"], formats={"t_stat": "+.2f", "p_value": ".3f",
+                                                              "names": ".0f"}, digits=4),
+            table_html(periods, bars=period_returns, percent=[*period_returns, "turnover"],
+                       signed=period_returns, formats={"names": ".0f", "sessions": ".0f"},
+                       digits=4, caption="periods"),
+            table_html(holdings, bars=["contribution"], percent=["weight", *held],
+                       signed=held, digits=4, index=False,
+                       formats={"score": ".2f", "start_price": ",.2f", "end_price": ",.2f",
+                                "rank": ".0f", "period": ".0f"},
+                       caption=f"holdings by period (return in {self.currency})"))
+
+
+@dataclass(frozen=True)
 class StabilityResult:
     """How much a ranking moves when every rule weight is perturbed.
 
