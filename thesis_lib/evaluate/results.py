@@ -304,6 +304,20 @@ class PriceAlignment:
         return lines_html(self.to_text().splitlines()) + table_html(self.tickers)
 
 
+def _summary_line(key: str, row: pd.Series, *, annualised: bool = False) -> str:
+    """One line of a performance summary: the return (and its yearly rate), volatility and
+    drawdown; for the benchmark and the universe also the excess and its test."""
+    yearly = f" ({_fmt(row['annualised_return'], '+.1%')} a year)" if annualised else ""
+    line = (f"  {key:<9} {row['label']:<32.32} {_fmt(row['cumulative_return'], '+8.2%')}"
+            f"{yearly}  vol {_fmt(row['volatility'], '6.1%')}  max dd "
+            f"{_fmt(row['max_drawdown'], '+7.2%')}")
+    if key != "basket":
+        line += (f"  excess {_fmt(row['excess_return'], '+.2%')}, hit "
+                 f"{_fmt(row['hit_rate'], '.0%')}, t {_fmt(row['t_stat'], '+.2f')}, "
+                 f"p {_fmt(row['p_value'], '.3f')}")
+    return line
+
+
 @dataclass(frozen=True)
 class BasketPerformance:
     """A basket against the benchmark and an equal-weight universe since a date.
@@ -359,15 +373,7 @@ class BasketPerformance:
         lines = [f"since {self.since:%Y-%m-%d}: {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}, "
                  f"{self.n_sessions} sessions, buy and hold, {self.weighting} weights, "
                  f"{self.returns_in}"]
-        for key, row in s.iterrows():
-            line = (f"  {key:<9} {row['label']:<32.32} {_fmt(row['cumulative_return'], '+8.2%')}"
-                    f"  vol {_fmt(row['volatility'], '6.1%')}  max dd "
-                    f"{_fmt(row['max_drawdown'], '+7.2%')}")
-            if key != "basket":
-                line += (f"  excess {_fmt(row['excess_return'], '+.2%')}, hit "
-                         f"{_fmt(row['hit_rate'], '.0%')}, t {_fmt(row['t_stat'], '+.2f')}, "
-                         f"p {_fmt(row['p_value'], '.3f')}")
-            lines.append(line)
+        lines += [_summary_line(str(key), row) for key, row in s.iterrows()]
         lines.append(f"  test: {self.test}")
         if len(self.skipped):
             reasons = self.skipped["reason"].astype("str")
@@ -471,16 +477,7 @@ class RebalancedPerformance:
         lines = [f"since {self.since:%Y-%m-%d}: {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}, "
                  f"{self.n_sessions} sessions, {self.n_periods} period(s) rebalanced at the "
                  f"panel's dates, top {self.top}, {self.weighting} weights, {self.returns_in}"]
-        for key, row in s.iterrows():
-            line = (f"  {key:<9} {row['label']:<32.32} {_fmt(row['cumulative_return'], '+8.2%')}"
-                    f" ({_fmt(row['annualised_return'], '+.1%')} a year)  vol "
-                    f"{_fmt(row['volatility'], '6.1%')}  max dd "
-                    f"{_fmt(row['max_drawdown'], '+7.2%')}")
-            if key != "basket":
-                line += (f"  excess {_fmt(row['excess_return'], '+.2%')}, hit "
-                         f"{_fmt(row['hit_rate'], '.0%')}, t {_fmt(row['t_stat'], '+.2f')}, "
-                         f"p {_fmt(row['p_value'], '.3f')}")
-            lines.append(line)
+        lines += [_summary_line(str(key), row, annualised=True) for key, row in s.iterrows()]
         lines.append(f"  test: {self.test}")
         lines.append("  periods (scores of / held from / to: names, basket, benchmark, "
                      "universe, turnover):")
