@@ -229,5 +229,4 @@ def _screen_panel(data: pd.DataFrame, pack: RulePack, market: object, *, engine:
 
 def _absent(frame: pd.DataFrame, pack: RulePack) -> frozenset[str]:
     """The columns the pack reads that the frame lacks (read as missing)."""
-    return frozenset(c for rule in pack.rules for c in pack.expression(rule.id).columns
-                     if c not in frame.columns)
+    return pack.read_columns - set(frame.columns)

@@ -318,6 +318,15 @@ def _summary_line(key: str, row: pd.Series, *, annualised: bool = False) -> str:
     return line
 
 
+def _summary_html(summary: pd.DataFrame, returns: list[str]) -> str:
+    """A performance summary as an HTML table: bars on the ``returns`` columns, which carry
+    a sign; volatility, drawdown and hit rate are percentages without one."""
+    return table_html(summary.drop(columns=["label"]), bars=returns,
+                      percent=[*returns, "volatility", "max_drawdown", "hit_rate"],
+                      signed=[*returns, "t_stat"],
+                      formats={"t_stat": "+.2f", "p_value": ".3f", "names": ".0f"}, digits=4)
+
+
 @dataclass(frozen=True)
 class BasketPerformance:
     """A basket against the benchmark and an equal-weight universe since a date.
@@ -400,10 +409,7 @@ class BasketPerformance:
         held = ["local_return", "return", "contribution"]
         return one_style(
             lines_html(self.to_text().splitlines()),
-            table_html(self.summary.drop(columns=["label"]), bars=returns,
-                       percent=[*returns, "volatility", "max_drawdown", "hit_rate"],
-                       signed=[*returns, "t_stat"], formats={"t_stat": "+.2f", "p_value": ".3f",
-                                                              "names": ".0f"}, digits=4),
+            _summary_html(self.summary, returns),
             table_html(self.holdings, bars=["return", "contribution"],
                        percent=["weight", *held], signed=held, digits=4,
                        formats={"score": ".2f", "start_price": ",.2f", "end_price": ",.2f",
@@ -526,10 +532,7 @@ class RebalancedPerformance:
             holdings[column] = [f"{d:%Y-%m-%d}" for d in holdings[column]]
         return one_style(
             lines_html(self.to_text().splitlines()),
-            table_html(self.summary.drop(columns=["label"]), bars=returns,
-                       percent=[*returns, "volatility", "max_drawdown", "hit_rate"],
-                       signed=[*returns, "t_stat"], formats={"t_stat": "+.2f", "p_value": ".3f",
-                                                              "names": ".0f"}, digits=4),
+            _summary_html(self.summary, returns),
             table_html(periods, bars=period_returns, percent=[*period_returns, "turnover"],
                        signed=period_returns, formats={"names": ".0f", "sessions": ".0f"},
                        digits=4, caption="periods"),

@@ -331,6 +331,12 @@ class RulePack(Model):
         return self._compiled[rule_id]
 
     @property
+    def read_columns(self) -> frozenset[str]:
+        """Every column the rules' expressions read (``exposure()`` and the other layer
+        functions resolved), whichever engine scores them."""
+        return frozenset().union(*(self._compiled[r.id].columns for r in self.rules))
+
+    @property
     def gates(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.kind == "gate")
 

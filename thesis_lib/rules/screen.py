@@ -143,9 +143,7 @@ _ROUND_BELOW = 1e15
 def _environment(frame: pd.DataFrame, pack: RulePack) -> tuple[dict[str, np.ndarray], set[str]]:
     """The columns the pack's expressions read, as arrays (all-NaN for a column the frame
     lacks), and the names of those absent columns."""
-    needed: set[str] = set()
-    for rule in pack.rules:
-        needed |= pack.expression(rule.id).columns
+    needed = pack.read_columns
     absent = {c for c in needed if c not in frame.columns}
     n = len(frame)
     env = {column: np.full(n, np.nan) if column in absent else column_array(frame, column)

@@ -118,10 +118,7 @@ def compile_pack(
     if not table.strip():
         raise ScreenError("the table to read is empty", field="table",
                           hint="give a table or view name, or a table expression")
-    needed: set[str] = set()
-    for rule in pack.rules:
-        needed |= pack.expression(rule.id).columns
-    absent = frozenset(needed - set(columns)) if columns is not None else frozenset()
+    absent = pack.read_columns - set(columns) if columns is not None else frozenset()
     builder = _Builder(by)
     values = [builder.ref(pack.expression(rule.id).tree) for rule in pack.rules]
     sql = _assemble(pack, builder, values, table=table, ticker=ticker, absent=absent)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from thesis_lib._suggest import did_you_mean
-from thesis_lib.errors import EngineUnavailableError, ScreenError
+from thesis_lib.errors import ScreenError
+from thesis_lib.sql._optional import require
 
 __all__ = ["DIALECTS", "to_dialect"]
 
@@ -26,17 +27,7 @@ DIALECTS: dict[str, str] = {
 
 
 def _sqlglot() -> Any:
-    try:
-        import sqlglot
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] != "sqlglot":
-            raise
-        error = EngineUnavailableError(
-            "SQL dialects other than DuckDB's need sqlglot, which is not installed",
-            hint='pip install "thesis-lib[sql]"')
-        error.name = "sqlglot"
-        raise error from exc
-    return sqlglot
+    return require("sqlglot", "SQL in dialects other than DuckDB's")
 
 
 def to_dialect(sql: str, dialect: str, *, pretty: bool = False) -> str:

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from thesis_lib.errors import EngineUnavailableError, Problem, ScreenError
+from thesis_lib.errors import Problem, ScreenError
 from thesis_lib.rules.pack import RulePack
 from thesis_lib.rules.screen import _apply_missing
+from thesis_lib.sql._optional import require
 from thesis_lib.sql.compiler import MISSING_ERROR, CompiledPack, compile_pack, quote
 
 if TYPE_CHECKING:
@@ -37,17 +38,7 @@ _FRAME_VIEW = "__thesis_frame"
 
 
 def _duckdb() -> Any:
-    try:
-        import duckdb
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] != "duckdb":
-            raise
-        error = EngineUnavailableError(
-            "engine='duckdb' needs DuckDB, which is not installed",
-            hint='pip install "thesis-lib[sql]"')
-        error.name = "duckdb"
-        raise error from exc
-    return duckdb
+    return require("duckdb", "engine='duckdb'")
 
 
 def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
@@ -59,8 +50,10 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
 # frames in memory
 
 
-def score_frame_duckdb(frame: pd.DataFrame, pack: RulePack, *, by: str | None = None,
-                       connection: duckdb.DuckDBPyConnection | None = None) -> Any:
+def score_frame_duckdb(
+    frame: pd.DataFrame, pack: RulePack, *, by: str | None = None,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
     """Score a checked screening frame (a panel with ``by`` = its date level) on DuckDB.
 
     Returns the arrays of the numpy engine's result, in the frame's row order:

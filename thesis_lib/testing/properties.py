@@ -124,13 +124,6 @@ def _chain(pack: RulePack) -> SupplyChain:
     return pack.supply_chain
 
 
-def _read_columns(pack: RulePack) -> set[str]:
-    out: set[str] = set()
-    for rule in pack.rules:
-        out |= pack.expression(rule.id).columns
-    return out
-
-
 def _strict_columns(pack: RulePack) -> set[str]:
     """Columns read by rules whose policy is ``error``: generated frames keep them whole."""
     out: set[str] = set()
@@ -142,7 +135,7 @@ def _strict_columns(pack: RulePack) -> set[str]:
 
 def _frames(pack: RulePack, *, allow_missing: bool, complete: Sequence[str] = ()
             ) -> st.SearchStrategy[pd.DataFrame]:
-    read = _read_columns(pack)
+    read = pack.read_columns
     return _frames_for_checks(
         _chain(pack), max_rows=_MAX_ROWS, allow_missing=allow_missing,
         market=[c for c in (*MARKET_COLUMNS, *sorted(MARKET_STRING_COLUMNS)) if c in read],
@@ -498,7 +491,7 @@ def assert_monotone(
                     functools.partial(_monotone_message, head, before, after, ticker),
                     frame, ticker)
 
-    shown = [column, *sorted(_read_columns(pack))]
+    shown = [column, *sorted(pack.read_columns)]
     _raise(_find_frame(examples, check, max_examples, shown, layers), shown=shown)
 
 
@@ -537,7 +530,7 @@ def assert_bounded(
                 lambda: f"pack {pack.id!r} scores {ticker} {float(scores[row]):+.6g}, "
                 f"outside [{low:g}, {high:g}]:\n{result.explain(ticker)}", frame, ticker)
 
-    shown = sorted(_read_columns(pack))
+    shown = sorted(pack.read_columns)
     _raise(_find_frame(frames, check, max_examples, shown, _chain(pack).ids), shown=shown)
 
 
@@ -583,7 +576,7 @@ def assert_deterministic(
                 raise _ViolationError(f"pack {pack.id!r} is not deterministic: {label}"
                                       f"{note} changed {what}", frame, ticker)
 
-    shown = sorted(_read_columns(pack))
+    shown = sorted(pack.read_columns)
     failing = _falsify(examples, check, max_examples)
     if failing is not None:
         (_, key), violation = failing
